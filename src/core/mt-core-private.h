@@ -1,0 +1,119 @@
+/* mt-core-private.h — what the core's own files share and nothing else sees
+ *
+ * The matcher and the exporters walk millions of objects; they read the
+ * model's fields directly instead of through property getters.
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "mt-image.h"
+#include "mt-match-result.h"
+#include "mt-match-summary.h"
+#include "mt-pair.h"
+#include "mt-trace.h"
+#include "mt-user-result.h"
+
+G_BEGIN_DECLS
+
+struct _MtTrace
+{
+  GObject parent_instance;
+
+  char *id;
+  char *name;
+  char *user_id;
+  char *session_id;
+  char *model_name;
+  char *prompt;
+  char *html_url;
+  JsonNode *input;
+  JsonNode *output;
+  gint64 timestamp;
+  double cost;
+  double total_cost;
+};
+
+struct _MtImage
+{
+  GObject parent_instance;
+
+  char *key;
+  const char *name; /* points into key */
+  char *user_id;
+  char *etag;
+  char *url;
+  gint64 last_modified;
+  gint64 size;
+};
+
+struct _MtPair
+{
+  GObject parent_instance;
+
+  MtTrace *trace;
+  MtImage *image;
+};
+
+struct _MtUserResult
+{
+  GObject parent_instance;
+
+  char *user_id;
+  MtUserStatus status;
+  GPtrArray *traces;           /* MtTrace, owned, by (timestamp, id) */
+  GPtrArray *images;           /* MtImage, owned, by (last_modified, key) */
+  GPtrArray *pairs;            /* MtPair, owned, by image */
+  GPtrArray *unused_traces;    /* borrowed from traces */
+  GPtrArray *unmatched_images; /* borrowed from images */
+};
+
+struct _MtMatchSummary
+{
+  GObject parent_instance;
+
+  guint total_users;
+  guint users_with_matches;
+  guint total_images;
+  guint total_traces;
+  guint total_matched_pairs;
+  guint traces_without_user;
+  guint match_rate_tenths;
+  guint pair_match_efficiency_tenths;
+  GStrv incomplete_users;
+  gboolean has_time_stats;
+  gint64 time_min_ms;
+  gint64 time_median_ms;
+  gint64 time_mean_ms;
+  gint64 time_p90_ms;
+  gint64 time_max_ms;
+  double matched_total_cost;
+};
+
+/* Replaces *@dest with a copy of @src; TRUE when the value changed. */
+gboolean       mt_set_string              (char       **dest,
+                                           const char  *src);
+
+MtPair        *mt_pair_new_internal       (MtTrace     *trace,
+                                           MtImage     *image);
+
+/* Takes ownership of every array. */
+MtUserResult  *mt_user_result_new_internal (const char  *user_id,
+                                            MtUserStatus status,
+                                            GPtrArray   *traces,
+                                            GPtrArray   *images,
+                                            GPtrArray   *pairs,
+                                            GPtrArray   *unused_traces,
+                                            GPtrArray   *unmatched_images);
+
+MtMatchSummary *mt_match_summary_new_internal (void);
+
+/* Takes ownership of @users (sorted by id) and @summary. */
+MtMatchResult *mt_match_result_new_internal (GPtrArray      *users,
+                                             MtMatchSummary *summary,
+                                             gint64          window_from,
+                                             gint64          window_to,
+                                             guint           time_filter_days,
+                                             gint64          max_gap_ms);
+
+G_END_DECLS
