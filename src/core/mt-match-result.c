@@ -125,7 +125,7 @@ mt_match_result_get_property (GObject    *object,
       g_value_set_string (value, self->s3_listing);
       break;
     case PROP_ERRORS:
-      g_value_set_boxed (value, self->errors->pdata);
+      g_value_set_boxed (value, mt_match_result_get_errors (self));
       break;
     case PROP_COMPLETE:
       g_value_set_boolean (value, mt_match_result_is_complete (self));
@@ -310,7 +310,11 @@ mt_match_result_set_s3_listing (MtMatchResult *self,
 const char * const *
 mt_match_result_get_errors (MtMatchResult *self)
 {
-  g_return_val_if_fail (MT_IS_MATCH_RESULT (self), NULL);
+  static const char *const none[] = { NULL };
+
+  g_return_val_if_fail (MT_IS_MATCH_RESULT (self), none);
+  if (self->errors->pdata == NULL)
+    return none;
   return (const char * const *) self->errors->pdata;
 }
 
@@ -334,5 +338,6 @@ gboolean
 mt_match_result_is_complete (MtMatchResult *self)
 {
   g_return_val_if_fail (MT_IS_MATCH_RESULT (self), FALSE);
-  return self->errors->len == 0 && self->summary->incomplete_users[0] == NULL;
+  return self->errors->len == 0 &&
+         mt_match_summary_get_incomplete_users (self->summary)[0] == NULL;
 }

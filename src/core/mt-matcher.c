@@ -588,6 +588,8 @@ mt_matcher_run (MtMatcher *self)
   summary->pair_match_efficiency_tenths = percent_tenths (summary->total_matched_pairs,
                                                          summary->total_images);
   summary->incomplete_users = (GStrv) g_ptr_array_steal (incomplete, NULL);
+  if (summary->incomplete_users == NULL)
+    summary->incomplete_users = g_new0 (char *, 1);
   summarise_gaps (summary, &state);
   summary->matched_total_cost = round ((state.cost_sum + state.cost_compensation) * 1e10) / 1e10;
 

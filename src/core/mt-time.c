@@ -154,14 +154,18 @@ mt_time_parse_iso8601 (const char  *text,
       else if (*p == '+' || *p == '-')
         {
           int sign = *p++ == '-' ? -1 : 1;
-          int oh, om = 0;
+          int oh, om = 0, os = 0;
 
           if (!read_digits (&p, 2, &oh))
             return invalid (text, error);
+
           if (*p == ':')
             {
               p++;
               if (!read_digits (&p, 2, &om))
+                return invalid (text, error);
+              /* Historical zones have offsets with seconds (+10:36:20). */
+              if (*p == ':' && (p++, !read_digits (&p, 2, &os)))
                 return invalid (text, error);
             }
           else if (*p >= '0' && *p <= '9')
@@ -169,9 +173,9 @@ mt_time_parse_iso8601 (const char  *text,
               if (!read_digits (&p, 2, &om))
                 return invalid (text, error);
             }
-          if (oh > 23 || om > 59)
+          if (oh > 23 || om > 59 || os > 59)
             return invalid (text, error);
-          offset_s = sign * (oh * 3600 + om * 60);
+          offset_s = sign * (oh * 3600 + om * 60 + os);
           has_offset = TRUE;
         }
     }
@@ -359,6 +363,19 @@ parse_offset (const char *p, int *out_seconds)
   return TRUE;
 }
 
+/* `Area/Location` names: letters first, no `..`, nothing GLib would read as
+ * a path or a bare number. */
+static gboolean
+looks_like_zone_name (const char *s)
+{
+  if (!g_ascii_isalpha (s[0]) || strstr (s, "..") != NULL)
+    return FALSE;
+  for (const char *p = s; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("/_+-", *p) == NULL)
+      return FALSE;
+  return s[strlen (s) - 1] != '/';
+}
+
 /* g_time_zone_new_offset() names zones `+07:00:00`; exports want `+07:00`. */
 static GTimeZone *
 zone_new_offset (int seconds)
@@ -395,7 +412,7 @@ mt_time_zone_new (const char  *spec,
       if (parse_offset (offset, &seconds))
         return zone_new_offset (seconds);
     }
-  else if (s[0] != '\0' && strstr (s, "..") == NULL && s[0] != '/')
+  else if (looks_like_zone_name (s))
     {
       zone = g_time_zone_new_identifier (s);
       if (zone != NULL)
