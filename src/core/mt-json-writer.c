@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -386,10 +387,17 @@ mt_format_double (GString *out,
 
   g_return_if_fail (isfinite (value));
 
-  /* A shortest form of up to 15 digits is the 15-digit form without its
-   * trailing zeros; only longer ones need another try. */
-  if (!digits_at (value, 15, digits, &exponent) &&
-      !digits_at (value, 16, digits, &exponent))
+  /* A normal double's shortest form of up to 15 digits is its 15-digit form
+   * without trailing zeros; only longer ones need another try. Subnormals
+   * carry fewer digits, so they are tried from one digit up. */
+  if (value != 0.0 && fabs (value) < DBL_MIN)
+    {
+      for (int precision = 1; precision <= 17; precision++)
+        if (digits_at (value, precision, digits, &exponent))
+          break;
+    }
+  else if (!digits_at (value, 15, digits, &exponent) &&
+           !digits_at (value, 16, digits, &exponent))
     digits_at (value, 17, digits, &exponent);
   n = (int) strlen (digits);
 
