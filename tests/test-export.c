@@ -691,7 +691,8 @@ test_file_names (void)
     { NULL, MT_EXPORT_FORMAT_JSON, "my_results.json", "results/json/my_results.json" },
     { "out", MT_EXPORT_FORMAT_JSON, "sub/my.json", "sub/my.json" },
   };
-  g_autoptr(GFile) cwd = g_file_new_for_path (g_get_current_dir ());
+  g_autofree char *cwd_path = g_get_current_dir ();
+  g_autoptr(GFile) cwd = g_file_new_for_path (cwd_path);
 
   g_assert_cmpstr (json, ==, "enhanced_meal_mapping_results_20250201_003005.json");
   g_assert_cmpstr (csv, ==, "successful_pairs_dataframe_20250201_003005.csv");

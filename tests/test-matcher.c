@@ -355,7 +355,8 @@ ref_image_cmp (gconstpointer a, gconstpointer b)
 static void
 reference_match (RefTrace *traces, guint nt, RefImage *images, guint ni, gint64 gap)
 {
-  qsort (images, ni, sizeof *images, ref_image_cmp);
+  if (ni > 0)
+    qsort (images, ni, sizeof *images, ref_image_cmp);
   for (guint i = 0; i < ni; i++)
     {
       int best = -1;
@@ -485,6 +486,133 @@ test_random_against_reference (gconstpointer data)
   g_rand_free (rand);
 }
 
+/* Everything a result says, as text, to compare two results whole. */
+static char *
+describe_result (MtMatchResult *r)
+{
+  MtMatchSummary *s = mt_match_result_get_summary (r);
+  GString *out = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (r));
+
+  for (guint k = 0; k < n; k++)
+    {
+      g_autoptr(MtUserResult) u = g_list_model_get_item (G_LIST_MODEL (r), k);
+      g_autofree char *d = describe (u);
+
+      g_string_append_printf (out, "%s: %s\n", mt_user_result_get_user_id (u), d);
+    }
+  g_string_append_printf (out, "%u %u %u %u %u %u %u %u %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                          " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %.17g\n",
+                          mt_match_summary_get_total_users (s), mt_match_summary_get_users_with_matches (s),
+                          mt_match_summary_get_total_images (s), mt_match_summary_get_total_traces (s),
+                          mt_match_summary_get_total_matched_pairs (s), mt_match_summary_get_traces_without_user (s),
+                          mt_match_summary_get_match_rate_tenths (s),
+                          mt_match_summary_get_pair_match_efficiency_tenths (s),
+                          mt_match_summary_get_time_difference_min_ms (s),
+                          mt_match_summary_get_time_difference_median_ms (s),
+                          mt_match_summary_get_time_difference_mean_ms (s),
+                          mt_match_summary_get_time_difference_p90_ms (s),
+                          mt_match_summary_get_time_difference_max_ms (s),
+                          mt_match_summary_get_matched_total_cost (s));
+  return g_string_free (out, FALSE);
+}
+
+static MtMatchResult *
+run_generated (guint threads, guint32 seed)
+{
+  g_autoptr(MtMatcher) matcher = mt_matcher_new ();
+  GRand *rand = g_rand_new_with_seed (seed);
+
+  /* Enough objects that a run splits its users among threads. */
+  mt_matcher_set_threads (matcher, threads);
+  for (guint u = 0; u < 4000; u++)
+    {
+      g_autofree char *user_id = g_strdup_printf ("u%05u", g_rand_int_range (rand, 0, 3500));
+      GPtrArray *t = g_ptr_array_new_with_free_func (g_object_unref);
+      GPtrArray *i = g_ptr_array_new_with_free_func (g_object_unref);
+      guint nt = g_rand_int_range (rand, 0, 30), ni = g_rand_int_range (rand, 0, 12);
+
+      for (guint k = 0; k < nt; k++)
+        {
+          g_autofree char *id = g_strdup_printf ("t%u-%u", u, k);
+          MtTrace *trace = mt_trace_new (id, user_id, g_rand_int_range (rand, 0, 100000));
+
+          mt_trace_set_total_cost (trace, g_rand_double_range (rand, 0, 0.01));
+          g_ptr_array_add (t, trace);
+        }
+      for (guint k = 0; k < ni; k++)
+        {
+          g_autofree char *key = g_strdup_printf ("i%u-%u", u, k);
+
+          g_ptr_array_add (i, mt_image_new (key, user_id, g_rand_int_range (rand, 0, 100000), 1, NULL));
+        }
+      /* Some users come in several handovers, to be merged. */
+      mt_matcher_take_user (matcher, g_steal_pointer (&user_id), t, i);
+    }
+  g_rand_free (rand);
+  return mt_matcher_run (matcher);
+}
+
+static void
+test_threads_agree (void)
+{
+  guint32 seed = g_test_rand_int ();
+  g_autoptr(MtMatchResult) one = run_generated (1, seed);
+  g_autoptr(MtMatchResult) four = run_generated (4, seed);
+  g_autoptr(MtMatchResult) all = run_generated (0, seed);
+  g_autofree char *a = describe_result (one);
+  g_autofree char *b = describe_result (four);
+  g_autofree char *c = describe_result (all);
+
+  /* Splitting the work changes nothing, down to the last bit of the cost. */
+  g_assert_cmpuint (strlen (a), >, 10000);
+  g_assert_cmpstr (a, ==, b);
+  g_assert_cmpstr (a, ==, c);
+}
+
+static void
+test_take_user (void)
+{
+  g_autoptr(MtMatcher) matcher = mt_matcher_new ();
+  g_autoptr(MtMatchResult) r = NULL;
+  GPtrArray *t = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *i = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *anon = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(MtTrace) flat = mt_trace_new ("t0", "u", 50);
+  MtTrace *outside = mt_trace_new ("late", "u", 5000);
+  MtUserResult *u;
+  g_autofree char *d = NULL;
+
+  /* Out of order, with one trace outside the window and one repeated. */
+  g_ptr_array_add (t, mt_trace_new ("t2", "u", 300));
+  g_ptr_array_add (t, mt_trace_new ("t1", "u", 100));
+  g_ptr_array_add (t, outside);
+  g_object_add_weak_pointer (G_OBJECT (outside), (gpointer *) &outside);
+  g_ptr_array_add (t, mt_trace_new ("t1", "u", 100));
+  g_ptr_array_add (i, mt_image_new ("b", "u", 350, 1, NULL));
+  g_ptr_array_add (i, mt_image_new ("a", "u", 200, 1, NULL));
+  g_ptr_array_add (anon, mt_trace_new ("x", NULL, 10));
+
+  mt_matcher_set_window (matcher, 0, 1000, 0);
+  mt_matcher_take_user (matcher, g_strdup ("u"), t, i);
+  /* The same user again, one object at a time: merged into one. */
+  mt_matcher_add_traces (matcher, &flat, 1);
+  /* An empty id: counted as a trace without user. */
+  mt_matcher_take_user (matcher, g_strdup (""), anon, NULL);
+  r = mt_matcher_run (matcher);
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (r)), ==, 1);
+  u = mt_match_result_lookup_user (r, "u");
+  d = describe (u);
+  g_assert_cmpstr (d, ==, "pairs=a:t1,b:t2 unused=t0 unmatched= status=matched");
+  /* The given array is the result's own, now sorted, and the dropped
+   * objects were released. */
+  g_assert_true (mt_user_result_get_traces (u) == t);
+  g_assert_cmpuint (t->len, ==, 3);
+  g_assert_null (outside);
+  g_assert_cmpuint (mt_match_summary_get_traces_without_user (mt_match_result_get_summary (r)), ==, 1);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -507,6 +635,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/matcher/duplicates", test_duplicates_dropped);
   g_test_add_func ("/matcher/users-sorted-and-reusable", test_users_sorted_and_reusable);
   g_test_add_func ("/matcher/async", test_async);
+  g_test_add_func ("/matcher/take-user", test_take_user);
+  g_test_add_func ("/matcher/threads-agree", test_threads_agree);
   for (guint k = 0; k < 4; k++)
     {
       g_autofree char *path = g_strdup_printf ("/matcher/random-vs-reference/%u", k);

@@ -9,14 +9,14 @@ count_notify (GObject *object, GParamSpec *pspec, gpointer data)
 {
   GHashTable *seen = data;
 
-  g_hash_table_add (seen, (gpointer) g_intern_string (pspec->name));
+  g_hash_table_add (seen, g_strdup (pspec->name));
 }
 
 static void
 test_trace_properties (void)
 {
   g_autoptr(MtTrace) trace = mt_trace_new ("trace-1", "user-1", 1700000000123);
-  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(JsonNode) input = json_from_string ("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", NULL);
   g_autoptr(JsonNode) output = json_from_string ("\"A bowl of pho\"", NULL);
   g_autofree char *id = NULL, *user = NULL, *model = NULL;
@@ -78,7 +78,7 @@ test_image_properties (void)
   g_autoptr(MtImage) image = mt_image_new ("meal-images/user-1/2025/lunch.JPG", "user-1",
                                            1700000000000, 123456, "\"abc\"");
   g_autoptr(MtImage) flat = mt_image_new ("lunch.png", NULL, 0, 0, NULL);
-  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *name = NULL;
   gint64 size = 0;
 
@@ -195,7 +195,7 @@ test_result_provenance (void)
 {
   g_autoptr(MtMatcher) matcher = mt_matcher_new ();
   g_autoptr(MtMatchResult) result = NULL;
-  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_auto(GStrv) errors = NULL;
   gboolean complete = FALSE;
 

@@ -16,10 +16,14 @@
 
 G_BEGIN_DECLS
 
+/* The fields the matcher reads come first, beside the object header, so
+ * that reading them touches one cache line per object. */
 struct _MtTrace
 {
   GObject parent_instance;
 
+  gint64 timestamp;
+  double total_cost;
   char *id;
   char *name;
   char *user_id;
@@ -29,21 +33,19 @@ struct _MtTrace
   char *html_url;
   JsonNode *input;
   JsonNode *output;
-  gint64 timestamp;
   double cost;
-  double total_cost;
 };
 
 struct _MtImage
 {
   GObject parent_instance;
 
+  gint64 last_modified;
   char *key;
   const char *name; /* points into key */
   char *user_id;
   char *etag;
   char *url;
-  gint64 last_modified;
   gint64 size;
 };
 
@@ -61,8 +63,12 @@ struct _MtUserResult
 
   char *user_id;
   MtUserStatus status;
-  GPtrArray *traces;           /* MtTrace, owned, by (timestamp, id) */
-  GPtrArray *images;           /* MtImage, owned, by (last_modified, key) */
+  guint n_pairs;
+  GPtrArray *traces;    /* MtTrace, owned, by (timestamp, id) */
+  GPtrArray *images;    /* MtImage, owned, by (last_modified, key) */
+  gint32 *image_trace;  /* per image: its trace's index in traces, or -1 */
+
+  /* Built on first use, under a lock: a view may never ask for them. */
   GPtrArray *pairs;            /* MtPair, owned, by image */
   GPtrArray *unused_traces;    /* borrowed from traces */
   GPtrArray *unmatched_images; /* borrowed from images */
@@ -97,14 +103,13 @@ gboolean       mt_set_string              (char       **dest,
 MtPair        *mt_pair_new_internal       (MtTrace     *trace,
                                            MtImage     *image);
 
-/* Takes ownership of every array. */
-MtUserResult  *mt_user_result_new_internal (const char  *user_id,
+/* Takes ownership of everything it is given. */
+MtUserResult  *mt_user_result_new_internal (char        *user_id,
                                             MtUserStatus status,
                                             GPtrArray   *traces,
                                             GPtrArray   *images,
-                                            GPtrArray   *pairs,
-                                            GPtrArray   *unused_traces,
-                                            GPtrArray   *unmatched_images);
+                                            gint32      *image_trace,
+                                            guint        n_pairs);
 
 MtMatchSummary *mt_match_summary_new_internal (void);
 

@@ -325,6 +325,34 @@ write_list (MtJsonWriter *w,
   mt_json_writer_end_array (w);
 }
 
+/* The user's unused traces and unmatched images, straight from the match,
+ * so that an export in a worker thread builds nothing a view may share. */
+static void
+write_leftovers (MtJsonWriter *w,
+                 Output       *out,
+                 MtUserResult *user)
+{
+  g_autofree guint8 *taken = g_new0 (guint8, user->traces->len);
+
+  for (guint i = 0; i < user->images->len; i++)
+    if (user->image_trace[i] >= 0)
+      taken[user->image_trace[i]] = TRUE;
+
+  mt_json_writer_member (w, "unused_traces");
+  mt_json_writer_begin_array (w);
+  for (guint t = 0; t < user->traces->len; t++)
+    if (!taken[t])
+      write_trace (w, out, g_ptr_array_index (user->traces, t));
+  mt_json_writer_end_array (w);
+
+  mt_json_writer_member (w, "unmatched_images");
+  mt_json_writer_begin_array (w);
+  for (guint i = 0; i < user->images->len; i++)
+    if (user->image_trace[i] < 0)
+      write_image (w, out, g_ptr_array_index (user->images, i));
+  mt_json_writer_end_array (w);
+}
+
 static void
 write_metadata (MtJsonWriter  *w,
                 Output        *out,
@@ -487,35 +515,37 @@ write_json (Output        *out,
       mt_json_writer_member (w, "user_id");
       mt_json_writer_string (w, user->user_id);
       mt_json_writer_member (w, "matched_pairs_count");
-      mt_json_writer_int (w, user->pairs->len);
+      mt_json_writer_int (w, user->n_pairs);
       mt_json_writer_member (w, "image_count");
       mt_json_writer_int (w, user->images->len);
       mt_json_writer_member (w, "trace_count");
       mt_json_writer_int (w, user->traces->len);
       mt_json_writer_member (w, "matched_pairs");
       mt_json_writer_begin_array (w);
-      for (guint j = 0; j < user->pairs->len; j++)
+      for (guint j = 0; j < user->images->len; j++)
         {
-          MtPair *pair = g_ptr_array_index (user->pairs, j);
+          MtImage *image = g_ptr_array_index (user->images, j);
+          MtTrace *trace;
+
+          if (user->image_trace[j] < 0)
+            continue;
+          trace = g_ptr_array_index (user->traces, user->image_trace[j]);
 
           mt_json_writer_begin_object (w);
           mt_json_writer_member (w, "image");
-          write_image (w, out, pair->image);
+          write_image (w, out, image);
           mt_json_writer_member (w, "trace");
-          write_trace (w, out, pair->trace);
+          write_trace (w, out, trace);
           mt_json_writer_member (w, "trace_timestamp");
-          write_time (w, out, pair->trace->timestamp);
+          write_time (w, out, trace->timestamp);
           mt_json_writer_member (w, "image_timestamp");
-          write_time (w, out, pair->image->last_modified);
+          write_time (w, out, image->last_modified);
           mt_json_writer_member (w, "time_difference_seconds");
-          mt_json_writer_seconds (w, pair->image->last_modified - pair->trace->timestamp);
+          mt_json_writer_seconds (w, image->last_modified - trace->timestamp);
           mt_json_writer_end_object (w);
         }
       mt_json_writer_end_array (w);
-      mt_json_writer_member (w, "unused_traces");
-      write_list (w, out, user->unused_traces, TRUE);
-      mt_json_writer_member (w, "unmatched_images");
-      write_list (w, out, user->unmatched_images, FALSE);
+      write_leftovers (w, out, user);
       mt_json_writer_end_object (w);
 
       if (!output_drain (out, FALSE) ||
@@ -672,11 +702,14 @@ write_csv (Output        *out,
     {
       g_autoptr(MtUserResult) user = g_list_model_get_item (G_LIST_MODEL (result), i);
 
-      for (guint j = 0; j < user->pairs->len; j++)
+      for (guint j = 0; j < user->images->len; j++)
         {
-          MtPair *pair = g_ptr_array_index (user->pairs, j);
-          MtTrace *t = pair->trace;
-          MtImage *image = pair->image;
+          MtImage *image = g_ptr_array_index (user->images, j);
+          MtTrace *t;
+
+          if (user->image_trace[j] < 0)
+            continue;
+          t = g_ptr_array_index (user->traces, user->image_trace[j]);
 
           csv_text (row, user->user_id);
           g_string_append_c (row, ',');

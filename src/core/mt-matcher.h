@@ -32,6 +32,12 @@ void           mt_matcher_set_max_gap_ms        (MtMatcher     *self,
                                                  gint64         max_gap_ms);
 gint64         mt_matcher_get_max_gap_ms        (MtMatcher     *self);
 
+/* How many threads a run may use, at most 8; 0 (the default) means one
+ * per processor. Large runs split their users among them. */
+void           mt_matcher_set_threads           (MtMatcher     *self,
+                                                 guint          threads);
+guint          mt_matcher_get_threads           (MtMatcher     *self);
+
 /* Adds traces and images, grouped by their own user id. A trace without a
  * user id is only counted; an image of a user without traces is ignored. */
 void           mt_matcher_add_traces            (MtMatcher     *self,
@@ -40,6 +46,15 @@ void           mt_matcher_add_traces            (MtMatcher     *self,
 void           mt_matcher_add_images            (MtMatcher     *self,
                                                  MtImage      **images,
                                                  guint          n_images);
+
+/* Gives the matcher one user's id and traces and images (arrays that own
+ * their elements; either may be %NULL), whatever user id the objects carry.
+ * The arrays are sorted in place and kept by the result: nothing is copied,
+ * which is what a month of data needs. An empty id means no user. */
+void           mt_matcher_take_user             (MtMatcher     *self,
+                                                 char          *user_id,
+                                                 GPtrArray     *traces,
+                                                 GPtrArray     *images);
 
 /* Adds one user's traces and images at once, whatever user id they carry. */
 void           mt_matcher_add_user              (MtMatcher     *self,

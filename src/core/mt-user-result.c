@@ -9,6 +9,9 @@
 
 G_DEFINE_FINAL_TYPE (MtUserResult, mt_user_result, G_TYPE_OBJECT)
 
+/* Guards the lists built on first use; they are built once per user. */
+static GMutex lazy_lock;
+
 enum {
   PROP_0,
   PROP_USER_ID,
@@ -28,6 +31,7 @@ mt_user_result_finalize (GObject *object)
   MtUserResult *self = MT_USER_RESULT (object);
 
   g_free (self->user_id);
+  g_free (self->image_trace);
   g_clear_pointer (&self->unused_traces, g_ptr_array_unref);
   g_clear_pointer (&self->unmatched_images, g_ptr_array_unref);
   g_clear_pointer (&self->pairs, g_ptr_array_unref);
@@ -60,7 +64,7 @@ mt_user_result_get_property (GObject    *object,
       g_value_set_uint (value, self->images->len);
       break;
     case PROP_N_PAIRS:
-      g_value_set_uint (value, self->pairs->len);
+      g_value_set_uint (value, self->n_pairs);
       break;
     case PROP_LATEST_IMAGE:
       g_value_set_int64 (value, mt_user_result_get_latest_image (self));
@@ -97,24 +101,60 @@ mt_user_result_init (MtUserResult *self)
 }
 
 MtUserResult *
-mt_user_result_new_internal (const char   *user_id,
+mt_user_result_new_internal (char         *user_id,
                              MtUserStatus  status,
                              GPtrArray    *traces,
                              GPtrArray    *images,
-                             GPtrArray    *pairs,
-                             GPtrArray    *unused_traces,
-                             GPtrArray    *unmatched_images)
+                             gint32       *image_trace,
+                             guint         n_pairs)
 {
   MtUserResult *self = g_object_new (MT_TYPE_USER_RESULT, NULL);
 
-  self->user_id = g_strdup (user_id);
+  self->user_id = user_id;
   self->status = status;
   self->traces = traces;
   self->images = images;
-  self->pairs = pairs;
-  self->unused_traces = unused_traces;
-  self->unmatched_images = unmatched_images;
+  self->image_trace = image_trace;
+  self->n_pairs = n_pairs;
   return self;
+}
+
+static void
+build_lists (MtUserResult *self)
+{
+  g_autofree guint8 *taken = g_new0 (guint8, self->traces->len);
+  GPtrArray *pairs = g_ptr_array_new_full (self->n_pairs, g_object_unref);
+
+  self->unmatched_images = g_ptr_array_new_full (self->images->len - self->n_pairs, NULL);
+  for (guint i = 0; i < self->images->len; i++)
+    {
+      MtImage *image = g_ptr_array_index (self->images, i);
+      gint32 t = self->image_trace[i];
+
+      if (t < 0)
+        g_ptr_array_add (self->unmatched_images, image);
+      else
+        {
+          g_ptr_array_add (pairs, mt_pair_new_internal (g_ptr_array_index (self->traces, t), image));
+          taken[t] = TRUE;
+        }
+    }
+
+  self->unused_traces = g_ptr_array_new_full (self->traces->len - self->n_pairs, NULL);
+  for (guint t = 0; t < self->traces->len; t++)
+    if (!taken[t])
+      g_ptr_array_add (self->unused_traces, g_ptr_array_index (self->traces, t));
+
+  self->pairs = pairs;
+}
+
+static void
+ensure_lists (MtUserResult *self)
+{
+  g_mutex_lock (&lazy_lock);
+  if (self->pairs == NULL)
+    build_lists (self);
+  g_mutex_unlock (&lazy_lock);
 }
 
 const char *
@@ -149,7 +189,7 @@ guint
 mt_user_result_get_n_pairs (MtUserResult *self)
 {
   g_return_val_if_fail (MT_IS_USER_RESULT (self), 0);
-  return self->pairs->len;
+  return self->n_pairs;
 }
 
 gint64
@@ -182,6 +222,7 @@ GPtrArray *
 mt_user_result_get_pairs (MtUserResult *self)
 {
   g_return_val_if_fail (MT_IS_USER_RESULT (self), NULL);
+  ensure_lists (self);
   return self->pairs;
 }
 
@@ -189,6 +230,7 @@ GPtrArray *
 mt_user_result_get_unused_traces (MtUserResult *self)
 {
   g_return_val_if_fail (MT_IS_USER_RESULT (self), NULL);
+  ensure_lists (self);
   return self->unused_traces;
 }
 
@@ -196,5 +238,6 @@ GPtrArray *
 mt_user_result_get_unmatched_images (MtUserResult *self)
 {
   g_return_val_if_fail (MT_IS_USER_RESULT (self), NULL);
+  ensure_lists (self);
   return self->unmatched_images;
 }
