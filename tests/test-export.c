@@ -658,7 +658,7 @@ test_target_is_a_folder (void)
 }
 
 static void
-test_cancelled (void)
+test_cancelled_before (void)
 {
   g_autofree char *dir = make_tmpdir ();
   g_autofree char *path = g_build_filename (dir, "out.json", NULL);
@@ -672,6 +672,97 @@ test_cancelled (void)
   g_cancellable_cancel (cancellable);
   g_assert_false (mt_exporter_write_file (exporter, result, MT_EXPORT_FORMAT_JSON, file, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  listing = list_dir (dir);
+  g_assert_cmpstr (listing, ==, "");
+  remove_tree (dir);
+}
+
+/* A result big enough that writing it takes a while. */
+static MtMatchResult *
+big_result (void)
+{
+  g_autoptr(MtMatcher) m = mt_matcher_new ();
+  g_autoptr(JsonNode) input = json_from_string (
+    "{\"messages\":[{\"role\":\"system\",\"content\":\"You are a nutrition expert who "
+    "estimates the calories, protein, fat and carbohydrates of a meal from one photo.\"},"
+    "{\"role\":\"user\",\"content\":\"analyze this meal image\"}]}", NULL);
+
+  for (guint u = 0; u < 4000; u++)
+    {
+      g_autofree char *user = g_strdup_printf ("user-%05u", u);
+
+      for (guint k = 0; k < 5; k++)
+        {
+          g_autofree char *id = g_strdup_printf ("trace-%u-%u", u, k);
+          g_autofree char *key = g_strdup_printf ("meal-images/%s/%u.jpg", user, k);
+          g_autoptr(MtTrace) t = mt_trace_new (id, user, T0 + MINUTES (10 * k));
+          g_autoptr(MtImage) i = mt_image_new (key, user, T0 + MINUTES (10 * k + 1), 1000, NULL);
+
+          mt_trace_set_input (t, input);
+          mt_matcher_add_user (m, user, &t, 1, &i, 1);
+        }
+    }
+  return mt_matcher_run (m);
+}
+
+typedef struct {
+  const char *dir;
+  GCancellable *cancellable;
+  gboolean saw_part;
+  gboolean done;
+  GError *error;
+} CancelWatch;
+
+/* Cancels as soon as the temporary file shows up in the folder. */
+static gboolean
+watch_for_part (gpointer data)
+{
+  CancelWatch *watch = data;
+  g_autofree char *listing = list_dir (watch->dir);
+
+  if (strstr (listing, ".part") != NULL)
+    {
+      watch->saw_part = TRUE;
+      g_cancellable_cancel (watch->cancellable);
+      return G_SOURCE_REMOVE;
+    }
+  return watch->done ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+static void
+on_cancel_written (GObject *source, GAsyncResult *res, gpointer data)
+{
+  CancelWatch *watch = data;
+
+  g_assert_false (mt_exporter_write_file_finish (MT_EXPORTER (source), res, &watch->error));
+  watch->done = TRUE;
+}
+
+static void
+test_cancelled_while_writing (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "out.json", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(MtMatchResult) result = big_result ();
+  g_autoptr(MtExporter) exporter = golden_exporter ("+07:00");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *listing = NULL;
+  CancelWatch watch = { dir, cancellable, FALSE, FALSE, NULL };
+  guint source;
+
+  /* Stop the export part way: the temporary file exists, then goes. */
+  source = g_timeout_add (1, watch_for_part, &watch);
+  mt_exporter_write_file_async (exporter, result, MT_EXPORT_FORMAT_JSON, file, cancellable,
+                                on_cancel_written, &watch);
+  while (!watch.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (!watch.saw_part)
+    g_source_remove (source);
+
+  g_assert_true (watch.saw_part);
+  g_assert_error (watch.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&watch.error);
   listing = list_dir (dir);
   g_assert_cmpstr (listing, ==, "");
   remove_tree (dir);
@@ -774,7 +865,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/export/file/read-only-folder", test_read_only_folder);
   g_test_add_func ("/export/file/failed-write-keeps-old-file", test_failed_write_keeps_old_file);
   g_test_add_func ("/export/file/target-is-a-folder", test_target_is_a_folder);
-  g_test_add_func ("/export/file/cancelled", test_cancelled);
+  g_test_add_func ("/export/file/cancelled-before", test_cancelled_before);
+  g_test_add_func ("/export/file/cancelled-while-writing", test_cancelled_while_writing);
   g_test_add_func ("/export/file-names", test_file_names);
 
   return g_test_run ();

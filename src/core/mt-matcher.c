@@ -66,6 +66,13 @@ typedef struct {
   guint index;
 } WideKey;
 
+/* An object among others of the same time, ordered by its id or key. */
+typedef struct {
+  const char *name;
+  gpointer object;
+  double cost;
+} Tie;
+
 typedef struct {
   guint64 prefix;
   UserInput *input;
@@ -79,11 +86,13 @@ typedef struct {
   ((a)->prefix < (b)->prefix || \
    ((a)->prefix == (b)->prefix && strcmp ((a)->input->user_id, (b)->input->user_id) < 0))
 #define INT64_LESS(a, b) (*(a) < *(b))
+#define TIE_LESS(a, b) (strcmp ((a)->name, (b)->name) < 0)
 
 MT_DEFINE_SORT (sort_u64, guint64, U64_LESS)
 MT_DEFINE_SORT (sort_wide, WideKey, WIDE_LESS)
 MT_DEFINE_SORT (sort_users, UserKey, USER_LESS)
 MT_DEFINE_SORT (sort_gaps, gint64, INT64_LESS)
+MT_DEFINE_SORT (sort_ties, Tie, TIE_LESS)
 
 static guint64
 id_prefix (const char *id)
@@ -409,6 +418,8 @@ typedef struct {
   guint64 *key_scratch;
   WideKey *wide;        /* the same when the times span too much to pack */
   WideKey *wide_scratch;
+  Tie *ties;            /* a run of equal times, to order by name */
+  Tie *tie_scratch;
   gpointer *objects;    /* the reordered array */
   double *raw_costs;    /* traces' total costs, in input order */
   gint64 *trace_times;  /* sorted */
@@ -434,6 +445,8 @@ run_state_reserve (RunState *st,
   st->key_scratch = g_renew (guint64, st->key_scratch, n);
   st->wide = g_renew (WideKey, st->wide, n);
   st->wide_scratch = g_renew (WideKey, st->wide_scratch, n);
+  st->ties = g_renew (Tie, st->ties, n);
+  st->tie_scratch = g_renew (Tie, st->tie_scratch, n);
   st->objects = g_renew (gpointer, st->objects, n);
   st->raw_costs = g_renew (double, st->raw_costs, n);
   st->trace_times = g_renew (gint64, st->trace_times, n);
@@ -452,6 +465,8 @@ run_state_clear (RunState *st)
   g_free (st->key_scratch);
   g_free (st->wide);
   g_free (st->wide_scratch);
+  g_free (st->ties);
+  g_free (st->tie_scratch);
   g_free (st->objects);
   g_free (st->raw_costs);
   g_free (st->trace_times);
@@ -462,11 +477,15 @@ run_state_clear (RunState *st)
   g_clear_pointer (&st->costs, g_array_unref);
 }
 
+/* Instants beyond ±2^61 ms (73 million years) are not times but garbage;
+ * leaving them out keeps every difference and sum of gaps in range. */
+#define TIME_LIMIT (G_GINT64_CONSTANT (1) << 61)
+
 static inline gboolean
 in_window (MtMatcher *self,
            gint64     time)
 {
-  return time != MT_TIME_NONE &&
+  return time > -TIME_LIMIT && time < TIME_LIMIT &&
          (self->window_from == MT_TIME_NONE || time >= self->window_from) &&
          (self->window_to == MT_TIME_NONE || time < self->window_to);
 }
@@ -569,36 +588,45 @@ sort_objects (MtMatcher *self,
         }
     }
 
-  /* Equal times are ordered by id or key, bytewise; exact repeats go. */
-  for (guint k = 0; k < kept; k++)
+  /* Equal times are ordered by id or key, bytewise, with a sort of their
+   * own (many objects may share a millisecond); exact repeats go. */
+  for (guint k = 0; k < kept; )
     {
-      gpointer object = in[st->keys[k]];
-      double cost = is_trace ? costs[k] : 0.0;
-      guint j = front;
+      guint run = 1;
 
-      while (j > 0 && times[j - 1] == times[k] &&
-             strcmp (object_name (object, is_trace), object_name (st->objects[j - 1], is_trace)) < 0)
+      while (k + run < kept && times[k + run] == times[k])
+        run++;
+
+      if (run == 1)
         {
-          st->objects[j] = st->objects[j - 1];
+          st->objects[front] = in[st->keys[k]];
           if (is_trace)
-            costs[j] = costs[j - 1];
-          j--;
-        }
-      if (j > 0 && times[j - 1] == times[k] &&
-          strcmp (object_name (object, is_trace), object_name (st->objects[j - 1], is_trace)) == 0)
-        {
-          /* Shift back what moved up to make room, and drop the repeat. */
-          memmove (st->objects + j, st->objects + j + 1, (front - j) * sizeof (gpointer));
-          if (is_trace)
-            memmove (costs + j, costs + j + 1, (front - j) * sizeof (double));
-          st->objects[--back] = object;
+            costs[front] = costs[k];
+          times[front++] = times[k];
+          k++;
           continue;
         }
-      st->objects[j] = object;
-      if (is_trace)
-        costs[j] = cost;
-      times[front] = times[k];
-      front++;
+
+      for (guint j = 0; j < run; j++)
+        {
+          gpointer object = in[st->keys[k + j]];
+
+          st->ties[j] = (Tie) { object_name (object, is_trace), object, is_trace ? costs[k + j] : 0.0 };
+        }
+      sort_ties (st->ties, run, st->tie_scratch);
+      for (guint j = 0; j < run; j++)
+        {
+          if (j > 0 && strcmp (st->ties[j].name, st->ties[j - 1].name) == 0)
+            {
+              st->objects[--back] = st->ties[j].object;
+              continue;
+            }
+          st->objects[front] = st->ties[j].object;
+          if (is_trace)
+            costs[front] = st->ties[j].cost;
+          times[front++] = times[k];
+        }
+      k += run;
     }
 
   memcpy (in, st->objects, front * sizeof (gpointer));
@@ -792,12 +820,12 @@ summarise_gaps (MtMatchSummary *summary,
   gsize n = 0;
   gsize ranks[4];
   gint64 values[4];
-  gint64 sum = 0, min = G_MAXINT64, max = 0;
+  gint64 min = G_MAXINT64, max = 0;
+  guint64 quotient = 0, remainder = 0;
   guint64 rank10;
   gsize p90, rest;
 
   PARTS_FOREACH (gaps, gint64, gap,
-                 sum += gap;
                  min = MIN (min, gap);
                  max = MAX (max, gap);
                  n++;)
@@ -817,12 +845,23 @@ summarise_gaps (MtMatchSummary *summary,
   ranks[3] = MIN (p90 + 1, n - 1);
   order_statistics (gaps, max, ranks, values, 4);
 
-  /* Gaps are positive, so adding half before dividing rounds half up. */
+  /* Gaps are positive and below 2^62, so each figure is computed without
+   * overflow, and adding half before dividing rounds half up. */
   summary->time_min_ms = min;
   summary->time_max_ms = max;
-  summary->time_mean_ms = (2 * sum + (gint64) n) / (2 * (gint64) n);
-  summary->time_median_ms = (values[0] + values[1] + 1) / 2;
-  summary->time_p90_ms = (values[2] * 10 + (gint64) rest * (values[3] - values[2]) + 5) / 10;
+  /* The mean as Σ⌊g/n⌋ plus the remainders' share: no sum can overflow. */
+  PARTS_FOREACH (gaps, gint64, gap,
+                 quotient += (guint64) gap / n;
+                 remainder += (guint64) gap % n;)
+  quotient += remainder / n;
+  remainder %= n;
+  summary->time_mean_ms = (gint64) (quotient + (2 * remainder + n) / (2 * (guint64) n));
+  summary->time_median_ms = values[0] + (values[1] - values[0] + 1) / 2;
+  {
+    gint64 d = values[3] - values[2];
+
+    summary->time_p90_ms = values[2] + (d / 10) * (gint64) rest + ((d % 10) * (gint64) rest + 5) / 10;
+  }
 }
 
 /* Sums the pairs' costs in user order, so that the total never depends on
@@ -1120,8 +1159,14 @@ mt_matcher_run (MtMatcher *self)
   incomplete = g_ptr_array_new_null_terminated (0, NULL, TRUE);
   for (guint i = 0; i < keys->len; i++)
     {
+      /* A user whose data could not be fetched is reported as such even
+       * when what was fetched holds no trace. */
       if (slots[i] == NULL)
-        continue;
+        {
+          if (g_array_index (keys, UserKey, i).incomplete)
+            g_ptr_array_add (incomplete, g_strdup (g_array_index (keys, UserKey, i).input->user_id));
+          continue;
+        }
       g_ptr_array_add (results, slots[i]);
       if (g_array_index (keys, UserKey, i).incomplete)
         g_ptr_array_add (incomplete, g_strdup (slots[i]->user_id));
