@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Signs several hundred generated S3 requests with Mealtrace and with
+botocore (AWS's own Python signer) at the same instant, and checks that the
+Authorization headers and presigned URLs agree byte for byte.
+
+Usage: sigv4-botocore.py SIGV4_SIGN_PROGRAM [COUNT]
+Exits 77 (skipped) when botocore cannot be imported.
+"""
+
+import json
+import random
+import subprocess
+import sys
+
+try:
+    from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SIGV4_TIMESTAMP
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from botocore.utils import percent_encode, percent_encode_sequence
+    import botocore
+except ImportError as error:
+    print(f"botocore is not available ({error}); install python3-botocore")
+    sys.exit(77)
+
+import datetime
+
+# Pieces of object keys and query values that trip signers up.
+KEY_PIECES = [
+    "meal", "images", "user-1", "2025", "lunch.jpg", "a", "Z", "0", " ", "  ", "+", "%",
+    "%20", "%2F", "~", "-", "_", ".", "..", "/", "//", "=", "&", "?", "#", "!", "'", "(",
+    ")", "*", ",", ";", ":", "@", "$", "[", "]", "é", "phở", "日本", "🍜", "\u00a0",
+    "ü", "tab\t", "x.JPG", "cơm tấm", "%25", "a+b", "1=2",
+]
+VALUE_PIECES = KEY_PIECES + [
+    "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=", "==", "/", "a/b=c",
+]
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1", "us-west-2"]
+
+
+def random_text(rng, pieces, low, high):
+    return "".join(rng.choice(pieces) for _ in range(rng.randint(low, high)))
+
+
+def generate(rng, index):
+    bucket = rng.choice(["meals", "meal-photos", "service-dietfit-20250526115059333100000001"])
+    region = rng.choice(REGIONS)
+    virtual = rng.random() < 0.5
+    key = random_text(rng, KEY_PIECES, 1, 8)
+    if virtual:
+        host = f"{bucket}.s3.{region}.amazonaws.com"
+        path = "/" + percent_encode(key, safe="/~")
+    else:
+        host = f"s3.{region}.amazonaws.com"
+        path = "/" + bucket + "/" + percent_encode(key, safe="/~")
+
+    params = {}
+    if rng.random() < 0.6:
+        params["list-type"] = "2"
+        params["prefix"] = random_text(rng, KEY_PIECES, 0, 4)
+        if rng.random() < 0.5:
+            params["continuation-token"] = random_text(rng, VALUE_PIECES, 1, 3)
+        if rng.random() < 0.5:
+            params["encoding-type"] = "url"
+        params["max-keys"] = str(rng.choice([1, 1000]))
+    if rng.random() < 0.3:
+        params["x-id"] = random_text(rng, VALUE_PIECES, 1, 3)
+    query = percent_encode_sequence(params) if params else ""
+
+    token = None
+    if rng.random() < 0.4:
+        token = "IQoJb3JpZ2luX2VjE" + "".join(
+            rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+            for _ in range(rng.randint(20, 300))) + rng.choice(["", "=", "=="])
+    return {
+        "method": "GET",
+        "host": host,
+        "path": path,
+        "query": query,
+        "access_key": "AKIA" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16)),
+        "secret_key": "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+                              for _ in range(40)),
+        "token": token,
+        "region": region,
+        "time": rng.randint(1420070400, 1893456000),  # 2015 to 2030
+        "expires": rng.choice([1, 60, 3600, 86400, 604800]),
+    }
+
+
+def botocore_sign(req):
+    """botocore's add_auth, with the instant fixed instead of read from the clock."""
+    url = "https://" + req["host"] + req["path"] + ("?" + req["query"] if req["query"] else "")
+    creds = Credentials(req["access_key"], req["secret_key"], req["token"])
+    stamp = datetime.datetime.fromtimestamp(req["time"], datetime.timezone.utc).strftime(SIGV4_TIMESTAMP)
+
+    def run(auth):
+        request = AWSRequest(method=req["method"], url=url, headers={})
+        request.context["timestamp"] = stamp
+        auth._modify_request_before_signing(request)
+        canonical = auth.canonical_request(request)
+        string_to_sign = auth.string_to_sign(request, canonical)
+        signature = auth.signature(string_to_sign, request)
+        auth._inject_signature_to_request(request, signature)
+        return request
+
+    header = run(S3SigV4Auth(creds, "s3", req["region"]))
+    query = run(S3SigV4QueryAuth(creds, "s3", req["region"], expires=req["expires"]))
+    headers = {name.lower(): value for name, value in header.headers.items()}
+    return headers, query.url
+
+
+def main():
+    program = sys.argv[1]
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 400
+    seed = random.SystemRandom().randrange(1 << 30)
+    rng = random.Random(seed)
+    requests = [generate(rng, i) for i in range(count)]
+
+    out = subprocess.run([program], input="\n".join(json.dumps(r) for r in requests) + "\n",
+                         capture_output=True, text=True, check=True)
+    ours = [json.loads(line) for line in out.stdout.splitlines()]
+    if len(ours) != len(requests):
+        print(f"{program} answered {len(ours)} requests of {len(requests)}")
+        return 1
+
+    failures = 0
+    for req, mine in zip(requests, ours):
+        headers, url = botocore_sign(req)
+        for name in ("authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"):
+            if headers.get(name) != mine["headers"].get(name):
+                failures += 1
+                print(f"header {name} differs for {req['host']}{req['path']}?{req['query']}")
+                print(f"  botocore: {headers.get(name)}\n  mealtrace: {mine['headers'].get(name)}")
+        if url != mine["url"]:
+            failures += 1
+            print(f"presigned URL differs for {req['host']}{req['path']}?{req['query']}")
+            print(f"  botocore: {url}\n  mealtrace: {mine['url']}")
+
+    print(f"botocore {botocore.__version__}, seed {seed}: {count} requests, "
+          f"{2 * count} signatures, {failures} differences")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
