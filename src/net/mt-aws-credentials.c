@@ -309,7 +309,7 @@ credentials_from (const char  *key_id,
   if (key_id == NULL || secret == NULL)
     {
       g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INCOMPLETE,
-                   _("%s has %s but not %s. Set both, or neither."),
+                   _("The AWS credentials in %s have %s but not %s. Set both, or neither."),
                    where, key_id != NULL ? key_id_name : secret_name,
                    key_id != NULL ? secret_name : key_id_name);
       return NULL;
@@ -470,6 +470,7 @@ mt_s3_endpoint_free (MtS3Endpoint *endpoint)
   if (endpoint == NULL)
     return;
   g_free (endpoint->scheme);
+  g_free (endpoint->hostname);
   g_free (endpoint->host);
   g_free (endpoint->base_path);
   g_free (endpoint);
@@ -513,20 +514,22 @@ mt_s3_endpoint_new (const char  *endpoint_url,
       return NULL;
     }
 
+  endpoint->port = -1;
   if (endpoint_url == NULL)
     {
       endpoint->scheme = g_strdup ("https");
       endpoint->path_style = strchr (bucket, '.') != NULL;
       if (endpoint->path_style)
         {
-          endpoint->host = g_strdup_printf ("s3.%s.amazonaws.com", region);
+          endpoint->hostname = g_strdup_printf ("s3.%s.amazonaws.com", region);
           endpoint->base_path = g_strdup_printf ("/%s", bucket);
         }
       else
         {
-          endpoint->host = g_strdup_printf ("%s.s3.%s.amazonaws.com", bucket, region);
+          endpoint->hostname = g_strdup_printf ("%s.s3.%s.amazonaws.com", bucket, region);
           endpoint->base_path = g_strdup ("");
         }
+      endpoint->host = g_strdup (endpoint->hostname);
       return g_steal_pointer (&endpoint);
     }
 
@@ -549,6 +552,11 @@ mt_s3_endpoint_new (const char  *endpoint_url,
     port = g_uri_get_port (uri);
     endpoint->scheme = g_ascii_strdown (scheme, -1);
     endpoint->path_style = TRUE;
+    /* The default port is not written: the Host header sent leaves it out. */
+    if (port == (strcmp (endpoint->scheme, "https") == 0 ? 443 : 80))
+      port = -1;
+    endpoint->port = port;
+    endpoint->hostname = g_strdup (host);
     /* An IPv6 literal keeps its brackets in the Host header. */
     if (strchr (host, ':') != NULL)
       endpoint->host = port > 0 ? g_strdup_printf ("[%s]:%d", host, port) : g_strdup_printf ("[%s]", host);

@@ -66,7 +66,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtAwsSettings, mt_aws_settings_free)
  * path style (`endpoint/bucket/key`). */
 typedef struct {
   char *scheme;      /* "https" or "http" */
-  char *host;        /* with ":port" when not the default */
+  char *hostname;    /* without the port; IPv6 without brackets */
+  int port;          /* -1 for the scheme's default */
+  char *host;        /* the Host header: with ":port" when not the default */
   char *base_path;   /* "" or "/bucket" (and the endpoint's own path), no trailing slash */
   gboolean path_style;
 } MtS3Endpoint;

@@ -1,0 +1,837 @@
+/* mt-fake-s3.c — an S3 server in the test process */
+
+#include "config.h"
+
+#include <libsoup/soup.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mt-fake-s3.h"
+#include "mt-sigv4.h"
+#include "mt-time.h"
+
+typedef struct {
+  gint64 last_modified;
+  GBytes *data;
+  gsize size;
+  char *etag;
+} FakeObject;
+
+typedef struct {
+  MtFakeS3Fault fault;
+  guint count;
+  char *prefix;
+} Fault;
+
+typedef struct {
+  MtFakeS3 *self;
+  SoupServerMessage *msg;
+  guint source;
+} Delayed;
+
+struct _MtFakeS3
+{
+  GObject parent_instance;
+
+  SoupServer *server;
+  char *endpoint;
+  char *region;
+  char *access_key_id;
+  char *secret_access_key;
+  char *session_token;
+  GHashTable *buckets; /* name → GTree of key → FakeObject */
+  GQueue faults;
+  GPtrArray *held;     /* stolen connections kept open */
+  GList *delays;       /* Delayed answers */
+  guint latency_ms;
+  guint stall_ms;
+  guint page_size;
+  gint64 clock_offset;
+  guint requests;
+  guint in_flight;
+  guint max_in_flight;
+};
+
+G_DEFINE_FINAL_TYPE (MtFakeS3, mt_fake_s3, G_TYPE_OBJECT)
+
+static void
+fake_object_free (gpointer data)
+{
+  FakeObject *object = data;
+
+  g_clear_pointer (&object->data, g_bytes_unref);
+  g_free (object->etag);
+  g_free (object);
+}
+
+static void
+delayed_free (Delayed *delayed)
+{
+  g_object_unref (delayed->msg);
+  g_free (delayed);
+}
+
+static void
+fault_free (gpointer data)
+{
+  Fault *fault = data;
+
+  g_free (fault->prefix);
+  g_free (fault);
+}
+
+static void
+mt_fake_s3_finalize (GObject *object)
+{
+  MtFakeS3 *self = MT_FAKE_S3 (object);
+
+  /* Answers still held back are dropped with the server. */
+  for (GList *l = self->delays; l != NULL; l = l->next)
+    {
+      Delayed *delayed = l->data;
+
+      g_source_remove (delayed->source);
+      delayed_free (delayed);
+    }
+  g_list_free (self->delays);
+
+  soup_server_disconnect (self->server);
+  g_clear_object (&self->server);
+  g_ptr_array_unref (self->held);
+  g_free (self->endpoint);
+  g_free (self->region);
+  g_free (self->access_key_id);
+  g_free (self->secret_access_key);
+  g_free (self->session_token);
+  g_hash_table_unref (self->buckets);
+  g_queue_clear_full (&self->faults, fault_free);
+
+  G_OBJECT_CLASS (mt_fake_s3_parent_class)->finalize (object);
+}
+
+static void
+mt_fake_s3_class_init (MtFakeS3Class *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mt_fake_s3_finalize;
+}
+
+static void
+mt_fake_s3_init (MtFakeS3 *self)
+{
+  self->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_tree_unref);
+  self->held = g_ptr_array_new_with_free_func (g_object_unref);
+  self->page_size = 1000;
+  g_queue_init (&self->faults);
+}
+
+/* Responses */
+
+static void
+set_xml (SoupServerMessage *msg,
+         guint              status,
+         const char        *xml)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/xml", SOUP_MEMORY_COPY, xml, strlen (xml));
+}
+
+static void
+set_error (SoupServerMessage *msg,
+           guint              status,
+           const char        *code,
+           const char        *message,
+           const char        *region)
+{
+  g_autoptr(GString) xml = g_string_new ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
+  g_autofree char *escaped = g_markup_escape_text (message, -1);
+
+  g_string_append_printf (xml, "<Code>%s</Code><Message>%s</Message>", code, escaped);
+  if (region != NULL)
+    g_string_append_printf (xml, "<Region>%s</Region>", region);
+  g_string_append (xml, "<RequestId>FAKE0000</RequestId></Error>");
+  set_xml (msg, status, xml->str);
+}
+
+/* S3's url encoding of keys in listings: form style, `+` for a space. */
+static void
+append_form_encoded (GString    *out,
+                     const char *text)
+{
+  g_autoptr(GString) encoded = g_string_new (NULL);
+
+  mt_sigv4_uri_encode (encoded, text, -1, FALSE);
+  for (gsize i = 0; i < encoded->len; i++)
+    {
+      if (g_str_has_prefix (encoded->str + i, "%20"))
+        {
+          g_string_append_c (out, '+');
+          i += 2;
+        }
+      else
+        g_string_append_c (out, encoded->str[i]);
+    }
+}
+
+/* Signatures */
+
+static gboolean
+parse_amz_date (const char *text,
+                gint64     *out)
+{
+  int y, mo, d, h, mi, s;
+  g_autoptr(GDateTime) dt = NULL;
+
+  if (text == NULL || strlen (text) != 16 ||
+      sscanf (text, "%4d%2d%2dT%2d%2d%2dZ", &y, &mo, &d, &h, &mi, &s) != 6)
+    return FALSE;
+  dt = g_date_time_new_utc (y, mo, d, h, mi, s);
+  if (dt == NULL)
+    return FALSE;
+  *out = g_date_time_to_unix (dt);
+  return TRUE;
+}
+
+/* The query without the parameters presigning adds. */
+static char *
+operation_query (const char *query)
+{
+  g_auto(GStrv) pairs = g_strsplit (query != NULL ? query : "", "&", -1);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; pairs[i] != NULL; i++)
+    {
+      if (pairs[i][0] == '\0' || g_str_has_prefix (pairs[i], "X-Amz-"))
+        continue;
+      g_string_append_printf (out, "%s%s", out->len > 0 ? "&" : "", pairs[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static char *
+query_value (const char *query,
+             const char *name)
+{
+  g_auto(GStrv) pairs = g_strsplit (query != NULL ? query : "", "&", -1);
+  gsize length = strlen (name);
+
+  for (guint i = 0; pairs[i] != NULL; i++)
+    if (strncmp (pairs[i], name, length) == 0 && pairs[i][length] == '=')
+      return mt_sigv4_uri_decode (pairs[i] + length + 1, -1);
+  return NULL;
+}
+
+/* Checks the request's signature as S3 would; on failure, sets the error
+ * answer and returns FALSE. */
+static gboolean
+check_signature (MtFakeS3          *self,
+                 SoupServerMessage *msg,
+                 const char        *path)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *raw_query = g_uri_get_query (uri);
+  const char *authorization = soup_message_headers_get_one (headers, "Authorization");
+  g_autofree char *presigned_signature = query_value (raw_query, "X-Amz-Signature");
+  g_autofree char *credential = NULL, *signed_headers = NULL, *signature = NULL, *amz_date = NULL;
+  g_autofree char *token = NULL, *expires_text = NULL;
+  g_autofree char *encoded_path = NULL;
+  g_auto(GStrv) scope = NULL;
+  g_autoptr(MtSigv4Request) request = NULL;
+  g_autoptr(MtSigv4Result) result = NULL;
+  g_autoptr(GString) path_encoded = g_string_new (NULL);
+  MtSigv4Credentials credentials = { self->access_key_id, self->secret_access_key, self->session_token };
+  MtSigv4Params params = { 0 };
+  gint64 time = 0, now = g_get_real_time () / G_USEC_PER_SEC + self->clock_offset;
+
+  if (presigned_signature != NULL)
+    {
+      credential = query_value (raw_query, "X-Amz-Credential");
+      signed_headers = query_value (raw_query, "X-Amz-SignedHeaders");
+      amz_date = query_value (raw_query, "X-Amz-Date");
+      token = query_value (raw_query, "X-Amz-Security-Token");
+      expires_text = query_value (raw_query, "X-Amz-Expires");
+      signature = g_strdup (presigned_signature);
+    }
+  else if (authorization != NULL && g_str_has_prefix (authorization, "AWS4-HMAC-SHA256 "))
+    {
+      g_auto(GStrv) parts = g_strsplit (authorization + strlen ("AWS4-HMAC-SHA256 "), ", ", -1);
+
+      for (guint i = 0; parts[i] != NULL; i++)
+        {
+          if (g_str_has_prefix (parts[i], "Credential="))
+            credential = g_strdup (parts[i] + strlen ("Credential="));
+          else if (g_str_has_prefix (parts[i], "SignedHeaders="))
+            signed_headers = g_strdup (parts[i] + strlen ("SignedHeaders="));
+          else if (g_str_has_prefix (parts[i], "Signature="))
+            signature = g_strdup (parts[i] + strlen ("Signature="));
+        }
+      amz_date = g_strdup (soup_message_headers_get_one (headers, "x-amz-date"));
+      token = g_strdup (soup_message_headers_get_one (headers, "x-amz-security-token"));
+    }
+  else
+    {
+      set_error (msg, 403, "AccessDenied", "Access Denied", NULL);
+      return FALSE;
+    }
+
+  scope = g_strsplit (credential != NULL ? credential : "", "/", -1);
+  if (g_strv_length (scope) != 5 || signature == NULL || signed_headers == NULL ||
+      !parse_amz_date (amz_date, &time))
+    {
+      set_error (msg, 400, "AuthorizationHeaderMalformed", "The authorization header is malformed.", NULL);
+      return FALSE;
+    }
+  if (strcmp (scope[0], self->access_key_id) != 0)
+    {
+      set_error (msg, 403, "InvalidAccessKeyId",
+                 "The AWS Access Key Id you provided does not exist in our records.", NULL);
+      return FALSE;
+    }
+  if (strcmp (scope[2], self->region) != 0)
+    {
+      g_autofree char *message = g_strdup_printf ("The authorization header is malformed; the region '%s' is wrong; expecting '%s'",
+                                                  scope[2], self->region);
+
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "x-amz-bucket-region", self->region);
+      set_error (msg, 400, "AuthorizationHeaderMalformed", message, self->region);
+      return FALSE;
+    }
+  if (g_strcmp0 (token, self->session_token) != 0)
+    {
+      set_error (msg, 403, "InvalidToken", "The provided token is malformed or otherwise invalid.", NULL);
+      return FALSE;
+    }
+  if (presigned_signature == NULL && ABS (now - time) > 15 * 60)
+    {
+      set_error (msg, 403, "RequestTimeTooSkewed",
+                 "The difference between the request time and the current time is too large.", NULL);
+      return FALSE;
+    }
+
+  /* Sign the same request again and compare. */
+  mt_sigv4_uri_encode (path_encoded, path, -1, TRUE);
+  params.mode = MT_SIGV4_S3;
+  params.region = scope[2];
+  params.service = scope[3];
+  params.time = time;
+  if (presigned_signature != NULL)
+    {
+      g_autofree char *operation = operation_query (raw_query);
+      guint64 expires = 0;
+
+      if (!g_ascii_string_to_unsigned (expires_text != NULL ? expires_text : "", 10, 1, 604800, &expires, NULL) ||
+          now > time + (gint64) expires)
+        {
+          set_error (msg, 403, "AccessDenied", "Request has expired", NULL);
+          return FALSE;
+        }
+      params.expires = (guint) expires;
+      request = mt_sigv4_request_new (soup_server_message_get_method (msg), path_encoded->str, operation);
+      mt_sigv4_request_add_header (request, "host", soup_message_headers_get_one (headers, "Host"));
+      result = mt_sigv4_presign (request, &credentials, &params, NULL);
+    }
+  else
+    {
+      g_auto(GStrv) names = g_strsplit (signed_headers, ";", -1);
+      const char *payload = soup_message_headers_get_one (headers, "x-amz-content-sha256");
+
+      request = mt_sigv4_request_new (soup_server_message_get_method (msg), path_encoded->str, raw_query);
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          const char *value = soup_message_headers_get_one (headers, names[i]);
+
+          /* The signer adds its own x-amz-* headers. */
+          if (g_str_has_prefix (names[i], "x-amz-"))
+            continue;
+          mt_sigv4_request_add_header (request, names[i], value != NULL ? value : "");
+        }
+      mt_sigv4_request_set_payload_hash (request, payload != NULL ? payload : "");
+      result = mt_sigv4_sign (request, &credentials, &params);
+      if (result != NULL && !strstr (result->authorization, signed_headers))
+        g_clear_pointer (&result, mt_sigv4_result_free);
+    }
+
+  if (result == NULL || strcmp (result->signature, signature) != 0)
+    {
+      set_error (msg, 403, "SignatureDoesNotMatch",
+                 "The request signature we calculated does not match the signature you provided.", NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Listing and objects */
+
+typedef struct {
+  const char *prefix;
+  GString *xml;
+  guint count;
+  guint max;
+  const char *last_key;
+  gboolean truncated;
+  gboolean url;
+} ListWalk;
+
+static void
+list_objects (MtFakeS3          *self,
+              SoupServerMessage *msg,
+              const char        *bucket,
+              GTree             *objects,
+              GHashTable        *query)
+{
+  const char *prefix = query != NULL ? g_hash_table_lookup (query, "prefix") : NULL;
+  const char *token = query != NULL ? g_hash_table_lookup (query, "continuation-token") : NULL;
+  const char *max_text = query != NULL ? g_hash_table_lookup (query, "max-keys") : NULL;
+  const char *encoding = query != NULL ? g_hash_table_lookup (query, "encoding-type") : NULL;
+  g_autoptr(GString) xml = g_string_new ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                                          "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+  g_autoptr(GString) contents = g_string_new (NULL);
+  g_autofree char *after = NULL;
+  GTreeNode *node;
+  guint max = self->page_size, count = 0;
+  gboolean url = g_strcmp0 (encoding, "url") == 0;
+  const char *last = NULL;
+
+  if (prefix == NULL)
+    prefix = "";
+  if (max_text != NULL)
+    max = MIN (max, (guint) g_ascii_strtoull (max_text, NULL, 10));
+  if (token != NULL)
+    {
+      gsize length;
+      guchar *decoded = g_base64_decode (token, &length);
+
+      after = g_strndup ((const char *) decoded, length);
+      g_free (decoded);
+    }
+
+  node = after != NULL ? g_tree_upper_bound (objects, after) : g_tree_lower_bound (objects, prefix);
+  for (; node != NULL && count < max; node = g_tree_node_next (node))
+    {
+      const char *key = g_tree_node_key (node);
+      FakeObject *object = g_tree_node_value (node);
+      g_autofree char *modified = mt_time_format_utc (object->last_modified);
+      g_autofree char *etag = g_markup_escape_text (object->etag, -1);
+
+      if (!g_str_has_prefix (key, prefix))
+        break;
+      g_string_append (contents, "<Contents><Key>");
+      if (url)
+        append_form_encoded (contents, key);
+      else
+        {
+          g_autofree char *escaped = g_markup_escape_text (key, -1);
+
+          g_string_append (contents, escaped);
+        }
+      g_string_append_printf (contents, "</Key><LastModified>%s</LastModified><ETag>%s</ETag>"
+                              "<Size>%" G_GSIZE_FORMAT "</Size><StorageClass>STANDARD</StorageClass></Contents>",
+                              modified, etag, object->size);
+      last = key;
+      count++;
+    }
+  while (node != NULL && !g_str_has_prefix (g_tree_node_key (node), prefix))
+    node = NULL;
+
+  g_string_append_printf (xml, "<Name>%s</Name><Prefix>", bucket);
+  if (url)
+    append_form_encoded (xml, prefix);
+  else
+    {
+      g_autofree char *escaped = g_markup_escape_text (prefix, -1);
+
+      g_string_append (xml, escaped);
+    }
+  g_string_append_printf (xml, "</Prefix><KeyCount>%u</KeyCount><MaxKeys>%u</MaxKeys>", count, max);
+  if (url)
+    g_string_append (xml, "<EncodingType>url</EncodingType>");
+  g_string_append_printf (xml, "<IsTruncated>%s</IsTruncated>", node != NULL ? "true" : "false");
+  if (token != NULL)
+    g_string_append_printf (xml, "<ContinuationToken>%s</ContinuationToken>", token);
+  if (node != NULL && last != NULL)
+    {
+      g_autofree char *next = g_base64_encode ((const guchar *) last, strlen (last));
+
+      g_string_append_printf (xml, "<NextContinuationToken>%s</NextContinuationToken>", next);
+    }
+  g_string_append (xml, contents->str);
+  g_string_append (xml, "</ListBucketResult>");
+  set_xml (msg, 200, xml->str);
+}
+
+static void
+get_object (MtFakeS3          *self,
+            SoupServerMessage *msg,
+            GTree             *objects,
+            const char        *key)
+{
+  FakeObject *object = g_tree_lookup (objects, key);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autoptr(GDateTime) modified = NULL;
+  g_autofree char *date = NULL;
+
+  if (object == NULL)
+    {
+      set_error (msg, 404, "NoSuchKey", "The specified key does not exist.", NULL);
+      return;
+    }
+  modified = g_date_time_new_from_unix_utc (object->last_modified / 1000);
+  date = g_date_time_format (modified, "%a, %d %b %Y %H:%M:%S GMT");
+  soup_message_headers_replace (headers, "ETag", object->etag);
+  soup_message_headers_replace (headers, "Last-Modified", date);
+  soup_server_message_set_status (msg, 200, NULL);
+  if (object->data != NULL)
+    soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_COPY,
+                                      g_bytes_get_data (object->data, NULL), g_bytes_get_size (object->data));
+  else
+    {
+      g_autofree char *filler = g_malloc0 (object->size + 1);
+
+      soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_COPY,
+                                        filler, object->size);
+    }
+}
+
+/* Faults and delays */
+
+static MtFakeS3Fault
+take_fault (MtFakeS3   *self,
+            const char *target,
+            gboolean   *found)
+{
+  *found = FALSE;
+  for (GList *l = self->faults.head; l != NULL; l = l->next)
+    {
+      Fault *fault = l->data;
+      MtFakeS3Fault kind = fault->fault;
+
+      if (fault->prefix != NULL && !g_str_has_prefix (target, fault->prefix))
+        continue;
+      *found = TRUE;
+      if (--fault->count == 0)
+        {
+          g_queue_delete_link (&self->faults, l);
+          fault_free (fault);
+        }
+      return kind;
+    }
+  return MT_FAKE_S3_FAULT_NONE;
+}
+
+static gboolean
+on_delay_done (gpointer data)
+{
+  Delayed *delayed = data;
+
+  delayed->self->delays = g_list_remove (delayed->self->delays, delayed);
+  soup_server_message_unpause (delayed->msg);
+  delayed_free (delayed);
+  return G_SOURCE_REMOVE;
+}
+
+/* Holds the answer back @ms, as a network or a slow server would. */
+static void
+delay (MtFakeS3          *self,
+       SoupServerMessage *msg,
+       guint              ms)
+{
+  Delayed *delayed;
+
+  if (ms == 0)
+    return;
+  delayed = g_new0 (Delayed, 1);
+  delayed->self = self;
+  delayed->msg = g_object_ref (msg);
+  soup_server_message_pause (msg);
+  delayed->source = g_timeout_add (ms, on_delay_done, delayed);
+  self->delays = g_list_prepend (self->delays, delayed);
+}
+
+static void
+on_finished (SoupServerMessage *msg,
+             gpointer           data)
+{
+  MtFakeS3 *self = data;
+
+  if (g_object_get_data (G_OBJECT (msg), "mt-counted") != NULL)
+    {
+      g_object_set_data (G_OBJECT (msg), "mt-counted", NULL);
+      self->in_flight--;
+    }
+}
+
+/* Takes the connection from libsoup and leaves it as the fault says. */
+static void
+break_connection (MtFakeS3          *self,
+                  SoupServerMessage *msg,
+                  MtFakeS3Fault      fault)
+{
+  GIOStream *stream;
+
+  on_finished (msg, self);
+  stream = soup_server_message_steal_connection (msg);
+  if (fault == MT_FAKE_S3_FAULT_HUGE_OBJECT)
+    {
+      static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n"
+                                 "Content-Length: 4294967296\r\n\r\n";
+
+      /* The headers and a first few bytes; the 4 GiB never follow. */
+      g_output_stream_write_all (g_io_stream_get_output_stream (stream), head, strlen (head), NULL, NULL, NULL);
+      g_output_stream_write_all (g_io_stream_get_output_stream (stream), "\xff\xd8\xff\xe0", 4, NULL, NULL, NULL);
+      g_ptr_array_add (self->held, stream);
+      return;
+    }
+  g_io_stream_close (stream, NULL, NULL);
+  g_object_unref (stream);
+}
+
+static void
+handle (SoupServer        *server,
+        SoupServerMessage *msg,
+        const char        *path,
+        GHashTable        *query,
+        gpointer           data)
+{
+  MtFakeS3 *self = data;
+  g_autofree char *bucket = NULL;
+  const char *key = NULL, *slash;
+  gboolean listing, has_fault;
+  MtFakeS3Fault fault;
+  GTree *objects;
+  guint wait_ms = self->latency_ms;
+
+  self->requests++;
+  self->in_flight++;
+  self->max_in_flight = MAX (self->max_in_flight, self->in_flight);
+  g_object_set_data (G_OBJECT (msg), "mt-counted", GINT_TO_POINTER (1));
+  g_signal_connect_object (msg, "finished", G_CALLBACK (on_finished), self, 0);
+
+  /* Path style: /bucket or /bucket/key (libsoup hands the path decoded). */
+  slash = strchr (path + 1, '/');
+  bucket = slash != NULL ? g_strndup (path + 1, slash - path - 1) : g_strdup (path + 1);
+  if (slash != NULL && slash[1] != '\0')
+    key = slash + 1;
+  listing = key == NULL;
+
+  if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_GET) != 0)
+    {
+      set_error (msg, 405, "MethodNotAllowed", "The specified method is not allowed.", NULL);
+      delay (self, msg, wait_ms);
+      return;
+    }
+
+  fault = take_fault (self, listing ? (query != NULL && g_hash_table_lookup (query, "prefix") != NULL
+                                       ? (const char *) g_hash_table_lookup (query, "prefix") : "")
+                                    : key, &has_fault);
+  if (has_fault)
+    {
+      switch (fault)
+        {
+        case MT_FAKE_S3_FAULT_INTERNAL_ERROR:
+          set_error (msg, 500, "InternalError", "We encountered an internal error. Please try again.", NULL);
+          break;
+        case MT_FAKE_S3_FAULT_SLOW_DOWN:
+          set_error (msg, 503, "SlowDown", "Please reduce your request rate.", NULL);
+          break;
+        case MT_FAKE_S3_FAULT_EXPIRED_TOKEN:
+          set_error (msg, 400, "ExpiredToken", "The provided token has expired.", NULL);
+          break;
+        case MT_FAKE_S3_FAULT_ACCESS_DENIED:
+          set_error (msg, 403, "AccessDenied", "Access Denied", NULL);
+          break;
+        case MT_FAKE_S3_FAULT_RESET:
+        case MT_FAKE_S3_FAULT_HUGE_OBJECT:
+          break_connection (self, msg, fault);
+          return;
+        case MT_FAKE_S3_FAULT_STALL:
+          wait_ms += self->stall_ms;
+          has_fault = FALSE;
+          break;
+        case MT_FAKE_S3_FAULT_NONE:
+          has_fault = FALSE;
+          break;
+        case MT_FAKE_S3_FAULT_TRUNCATED:
+        default:
+          break;
+        }
+      if (has_fault && fault != MT_FAKE_S3_FAULT_TRUNCATED)
+        {
+          delay (self, msg, wait_ms);
+          return;
+        }
+    }
+
+  if (!check_signature (self, msg, path))
+    {
+      delay (self, msg, wait_ms);
+      return;
+    }
+
+  objects = g_hash_table_lookup (self->buckets, bucket);
+  if (objects == NULL)
+    set_error (msg, 404, "NoSuchBucket", "The specified bucket does not exist", NULL);
+  else if (listing)
+    {
+      if (query == NULL || g_strcmp0 (g_hash_table_lookup (query, "list-type"), "2") != 0)
+        set_error (msg, 400, "InvalidArgument", "Only ListObjectsV2 is spoken here.", NULL);
+      else
+        list_objects (self, msg, bucket, objects, query);
+    }
+  else
+    get_object (self, msg, objects, key);
+
+  if (has_fault && fault == MT_FAKE_S3_FAULT_TRUNCATED)
+    {
+      SoupMessageBody *body = soup_server_message_get_response_body (msg);
+      g_autoptr(GBytes) whole = soup_message_body_flatten (body);
+      gsize half = g_bytes_get_size (whole) / 2;
+
+      soup_message_body_truncate (body);
+      soup_message_body_append (body, SOUP_MEMORY_COPY, g_bytes_get_data (whole, NULL), half);
+    }
+  delay (self, msg, wait_ms);
+}
+
+/* Setup */
+
+MtFakeS3 *
+mt_fake_s3_new (const char *region,
+                const char *access_key_id,
+                const char *secret_access_key,
+                const char *session_token)
+{
+  MtFakeS3 *self = g_object_new (MT_TYPE_FAKE_S3, NULL);
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+
+  self->region = g_strdup (region);
+  self->access_key_id = g_strdup (access_key_id);
+  self->secret_access_key = g_strdup (secret_access_key);
+  self->session_token = g_strdup (session_token);
+  self->server = soup_server_new ("server-header", "AmazonS3", NULL);
+  soup_server_add_handler (self->server, NULL, handle, self, NULL);
+  if (!soup_server_listen_local (self->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error))
+    g_error ("fake S3 cannot listen: %s", error->message);
+  uris = soup_server_get_uris (self->server);
+  self->endpoint = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return self;
+}
+
+const char *
+mt_fake_s3_get_endpoint (MtFakeS3 *self)
+{
+  return self->endpoint;
+}
+
+static int
+compare_keys (gconstpointer a,
+              gconstpointer b,
+              gpointer      data)
+{
+  /* UTF-8 in bytewise order, as S3 lists. */
+  return strcmp (a, b);
+}
+
+void
+mt_fake_s3_add_bucket (MtFakeS3   *self,
+                       const char *bucket)
+{
+  if (!g_hash_table_contains (self->buckets, bucket))
+    g_hash_table_insert (self->buckets, g_strdup (bucket),
+                         g_tree_new_full (compare_keys, NULL, g_free, fake_object_free));
+}
+
+void
+mt_fake_s3_put (MtFakeS3   *self,
+                const char *bucket,
+                const char *key,
+                gint64      last_modified,
+                GBytes     *data,
+                gsize       size)
+{
+  GTree *objects;
+  FakeObject *object = g_new0 (FakeObject, 1);
+  g_autofree char *md5 = NULL;
+
+  mt_fake_s3_add_bucket (self, bucket);
+  objects = g_hash_table_lookup (self->buckets, bucket);
+  object->last_modified = last_modified;
+  object->data = data != NULL ? g_bytes_ref (data) : NULL;
+  object->size = data != NULL ? g_bytes_get_size (data) : size;
+  md5 = data != NULL ? g_compute_checksum_for_bytes (G_CHECKSUM_MD5, data)
+                     : g_compute_checksum_for_string (G_CHECKSUM_MD5, key, -1);
+  object->etag = g_strdup_printf ("\"%s\"", md5);
+  g_tree_replace (objects, g_strdup (key), object);
+}
+
+void
+mt_fake_s3_set_latency_ms (MtFakeS3 *self,
+                           guint     latency_ms)
+{
+  self->latency_ms = latency_ms;
+}
+
+void
+mt_fake_s3_set_stall_ms (MtFakeS3 *self,
+                         guint     stall_ms)
+{
+  self->stall_ms = stall_ms;
+}
+
+void
+mt_fake_s3_set_clock_offset (MtFakeS3 *self,
+                             gint64    seconds)
+{
+  self->clock_offset = seconds;
+}
+
+void
+mt_fake_s3_set_page_size (MtFakeS3 *self,
+                          guint     page_size)
+{
+  self->page_size = MAX (page_size, 1);
+}
+
+void
+mt_fake_s3_add_fault (MtFakeS3      *self,
+                      MtFakeS3Fault  fault,
+                      guint          count,
+                      const char    *prefix)
+{
+  Fault *entry;
+
+  if (count == 0)
+    return;
+  entry = g_new0 (Fault, 1);
+  entry->fault = fault;
+  entry->count = count;
+  entry->prefix = g_strdup (prefix);
+  g_queue_push_tail (&self->faults, entry);
+}
+
+void
+mt_fake_s3_clear_faults (MtFakeS3 *self)
+{
+  g_queue_clear_full (&self->faults, fault_free);
+}
+
+guint
+mt_fake_s3_get_requests (MtFakeS3 *self)
+{
+  return self->requests;
+}
+
+guint
+mt_fake_s3_get_max_in_flight (MtFakeS3 *self)
+{
+  return self->max_in_flight;
+}
+
+void
+mt_fake_s3_reset_counters (MtFakeS3 *self)
+{
+  self->requests = 0;
+  self->max_in_flight = self->in_flight;
+}
