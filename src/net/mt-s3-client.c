@@ -841,6 +841,18 @@ on_sent (GObject      *source,
   read_more (request);
 }
 
+static MtSigv4Credentials
+signing_credentials (MtS3Client *self)
+{
+  MtSigv4Credentials credentials = {
+    mt_aws_credentials_get_access_key_id (self->credentials),
+    mt_aws_credentials_get_secret_access_key (self->credentials),
+    mt_aws_credentials_get_session_token (self->credentials),
+  };
+
+  return credentials;
+}
+
 /* Signs and sends one attempt; the request holds a place in flight. */
 static void
 send_attempt (Request *request)
@@ -852,11 +864,7 @@ send_attempt (Request *request)
   g_autoptr(MtSigv4Request) signing = NULL;
   g_autoptr(MtSigv4Result) signature = NULL;
   SoupMessageHeaders *headers;
-  MtSigv4Credentials credentials = {
-    mt_aws_credentials_get_access_key_id (self->credentials),
-    mt_aws_credentials_get_secret_access_key (self->credentials),
-    mt_aws_credentials_get_session_token (self->credentials),
-  };
+  MtSigv4Credentials credentials = signing_credentials (self);
   MtSigv4Params params = { 0 };
 
   request->attempt++;
@@ -1311,11 +1319,7 @@ mt_s3_client_presign_get (MtS3Client  *self,
   g_autoptr(MtSigv4Request) signing = NULL;
   g_autoptr(MtSigv4Result) signature = NULL;
   GString *url;
-  MtSigv4Credentials credentials = {
-    mt_aws_credentials_get_access_key_id (self->credentials),
-    mt_aws_credentials_get_secret_access_key (self->credentials),
-    mt_aws_credentials_get_session_token (self->credentials),
-  };
+  MtSigv4Credentials credentials = signing_credentials (self);
   MtSigv4Params params = { 0 };
 
   g_return_val_if_fail (MT_IS_S3_CLIENT (self), NULL);
