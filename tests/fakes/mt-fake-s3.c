@@ -47,6 +47,7 @@ struct _MtFakeS3
   guint stall_ms;
   guint page_size;
   gint64 clock_offset;
+  guint wrong_region_status;
   guint requests;
   guint in_flight;
   guint max_in_flight;
@@ -121,6 +122,7 @@ mt_fake_s3_init (MtFakeS3 *self)
   self->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_tree_unref);
   self->held = g_ptr_array_new_with_free_func (g_object_unref);
   self->page_size = 1000;
+  self->wrong_region_status = 400;
   g_queue_init (&self->faults);
 }
 
@@ -294,7 +296,11 @@ check_signature (MtFakeS3          *self,
 
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "x-amz-bucket-region", self->region);
-      set_error (msg, 400, "AuthorizationHeaderMalformed", message, self->region);
+      if (self->wrong_region_status == 301)
+        set_error (msg, 301, "PermanentRedirect",
+                   "The bucket you are attempting to access must be addressed using the specified endpoint.", NULL);
+      else
+        set_error (msg, 400, "AuthorizationHeaderMalformed", message, self->region);
       return FALSE;
     }
   if (g_strcmp0 (token, self->session_token) != 0)
@@ -778,6 +784,13 @@ mt_fake_s3_set_stall_ms (MtFakeS3 *self,
                          guint     stall_ms)
 {
   self->stall_ms = stall_ms;
+}
+
+void
+mt_fake_s3_set_wrong_region_status (MtFakeS3 *self,
+                                    guint     status)
+{
+  self->wrong_region_status = status;
 }
 
 void

@@ -53,6 +53,11 @@ void        mt_fake_s3_set_latency_ms  (MtFakeS3      *self,
                                         guint          latency_ms);
 void        mt_fake_s3_set_stall_ms    (MtFakeS3      *self,
                                         guint          stall_ms);
+/* How a request signed for another region is answered: 400
+ * AuthorizationHeaderMalformed (the default) or 301 PermanentRedirect, both
+ * with the bucket's region in x-amz-bucket-region. */
+void        mt_fake_s3_set_wrong_region_status (MtFakeS3 *self,
+                                                guint     status);
 /* The fake's clock runs this far ahead of the real one. */
 void        mt_fake_s3_set_clock_offset (MtFakeS3     *self,
                                          gint64        seconds);
