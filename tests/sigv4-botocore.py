@@ -4,10 +4,12 @@ botocore (AWS's own Python signer) at the same instant, and checks that the
 Authorization headers and presigned URLs agree byte for byte.
 
 Usage: sigv4-botocore.py SIGV4_SIGN_PROGRAM [COUNT]
-Exits 77 (skipped) when botocore cannot be imported.
+The seed is random each run and printed; MT_SIGV4_SEED=N repeats a run.
+Fails when botocore is missing: build-aux/test installs it.
 """
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -19,8 +21,8 @@ try:
     from botocore.utils import percent_encode, percent_encode_sequence
     import botocore
 except ImportError as error:
-    print(f"botocore is not available ({error}); install python3-botocore")
-    sys.exit(77)
+    print(f"botocore is not available ({error}); install python3-botocore (build-aux/test does)")
+    sys.exit(1)
 
 import datetime
 
@@ -111,7 +113,7 @@ def botocore_sign(req):
 def main():
     program = sys.argv[1]
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 400
-    seed = random.SystemRandom().randrange(1 << 30)
+    seed = int(os.environ.get("MT_SIGV4_SEED", random.SystemRandom().randrange(1 << 30)))
     rng = random.Random(seed)
     requests = [generate(rng, i) for i in range(count)]
 

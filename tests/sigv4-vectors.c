@@ -222,7 +222,7 @@ run_case (const char *dir, const char *case_name)
   params.region = json_object_get_string_member_with_default (context, "region", "us-east-1");
   params.service = json_object_get_string_member_with_default (context, "service", "service");
   params.time = ms / 1000;
-  params.normalize_path = json_object_get_boolean_member_with_default (context, "normalize", TRUE);
+  params.keep_path = !json_object_get_boolean_member_with_default (context, "normalize", TRUE);
   params.sign_body = json_object_get_boolean_member_with_default (context, "sign_body", FALSE);
   params.omit_session_token = json_object_get_boolean_member_with_default (context, "omit_session_token", FALSE);
   params.expires = (guint) json_object_get_int_member_with_default (context, "expiration_in_seconds", 3600);

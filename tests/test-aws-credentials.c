@@ -350,7 +350,9 @@ test_addressing (void)
     { "https://minio.example.com/s3/", "us-east-1", "meals", "https", "minio.example.com", "/s3/meals", TRUE },
     { "HTTP://[::1]:9000", "us-east-1", "meals", "http", "[::1]:9000", "/meals", TRUE },
   };
-  static const char *const bad_buckets[] = { "", "ab", "a/b", "a b", "bucket?x", "b\xc3\xa9" };
+  static const char *const bad_buckets[] = { "", "ab", "a/b", "a b", "bucket?x", "b\xc3\xa9", "Meals",
+                                             "meals_2025", "-meals", "meals.",
+                                             "a234567890123456789012345678901234567890123456789012345678901234" };
   static const char *const bad_endpoints[] = { "", "example.com", "ftp://x", "http://", "http://h/?q=1", "http://u:p@h" };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

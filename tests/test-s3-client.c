@@ -87,12 +87,20 @@ get (MtS3Client *client, const char *key, gsize max, GError **error)
 static void
 assert_clean (const GError *error)
 {
+  const char *secrets[] = { SECRET, TOKEN };
+
   g_assert_nonnull (error);
   g_test_message ("error: %s", error->message);
-  g_assert_null (strstr (error->message, SECRET));
-  g_assert_null (strstr (error->message, TOKEN));
+  for (guint i = 0; i < G_N_ELEMENTS (secrets); i++)
+    {
+      g_autofree char *escaped = g_uri_escape_string (secrets[i], NULL, FALSE);
+
+      g_assert_null (strstr (error->message, secrets[i]));
+      g_assert_null (strstr (error->message, escaped));
+    }
   g_assert_null (strstr (error->message, "Signature="));
   g_assert_null (strstr (error->message, "X-Amz-Signature"));
+  g_assert_null (strstr (error->message, "AWS4-HMAC-SHA256"));
 }
 
 static int
@@ -239,6 +247,89 @@ test_region_redirect (Fixture *f, gconstpointer data)
 }
 
 static void
+test_region_redirect_concurrent (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtS3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *results[4] = { NULL };
+
+  /* Four listings in flight at once all meet the redirect, and all follow. */
+  for (guint u = 0; u < G_N_ELEMENTS (results); u++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("meal-images/user-%u/", u);
+
+      put_many (f, prefix, 10);
+    }
+  client = mt_s3_client_new (f->credentials, "us-east-1", mt_fake_s3_get_endpoint (f->fake), BUCKET, &error);
+  g_assert_no_error (error);
+  for (guint u = 0; u < G_N_ELEMENTS (results); u++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("meal-images/user-%u/", u);
+
+      mt_s3_client_list_objects_async (client, prefix, NULL, on_done, &results[u]);
+    }
+  for (guint u = 0; u < G_N_ELEMENTS (results); u++)
+    {
+      g_autoptr(GPtrArray) objects = mt_s3_client_list_objects_finish (client, wait_for (&results[u]), &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (objects->len, ==, 10);
+      g_object_unref (results[u]);
+    }
+  g_assert_cmpstr (mt_s3_client_get_region (client), ==, "ap-southeast-1");
+  g_assert_cmpuint (mt_s3_client_get_requests (client), ==, 8);
+  g_assert_cmpuint (mt_s3_client_get_retries (client), ==, 0);
+}
+
+static void expect_error (MtS3Client *client, const char *prefix, GQuark domain, int code);
+
+static void
+test_redirect_not_followed (Fixture *f, gconstpointer data)
+{
+  put_many (f, "p/", 3);
+  /* A redirect with a Location is not followed blindly: it would carry the
+   * session token along, unsigned. */
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_REDIRECT, 1, NULL);
+  expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_WRONG_REGION);
+  g_assert_cmpuint (mt_fake_s3_get_requests (f->fake), ==, 1);
+}
+
+static void
+test_backoff (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) objects = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  put_many (f, "p/", 3);
+  mt_s3_client_set_retry_delay_ms (f->client, 40);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 3, NULL);
+  start = g_get_monotonic_time ();
+  objects = list (f->client, "p/", NULL, &error);
+  g_assert_no_error (error);
+  /* Three pauses, each at least half of 40, 80, 160 ms. */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, (20 + 40 + 80) * 1000);
+  g_assert_cmpuint (mt_s3_client_get_retries (f->client), ==, 3);
+}
+
+static void
+test_retry_after (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) objects = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  put_many (f, "p/", 3);
+  /* 429 with Retry-After: 1 is waited out, however short the backoff. */
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_THROTTLED, 1, NULL);
+  start = g_get_monotonic_time ();
+  objects = list (f->client, "p/", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (objects->len, ==, 3);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, G_USEC_PER_SEC);
+}
+
+static void
 expect_error (MtS3Client *client, const char *prefix, GQuark domain, int code)
 {
   g_autoptr(GError) error = NULL;
@@ -271,22 +362,29 @@ test_error_codes (Fixture *f, gconstpointer data)
     g_autoptr(MtS3Client) c = client_with (f, "AKIAWRONGWRONGWRONG0", SECRET, TOKEN, BUCKET);
 
     expect_error (c, "p/", MT_S3_ERROR, MT_S3_ERROR_INVALID_ACCESS_KEY);
+    g_assert_cmpuint (mt_s3_client_get_retries (c), ==, 0);
   }
   {
     g_autoptr(MtS3Client) c = client_with (f, KEY_ID, SECRET "x", TOKEN, BUCKET);
 
     expect_error (c, "p/", MT_S3_ERROR, MT_S3_ERROR_SIGNATURE_MISMATCH);
+    g_assert_cmpuint (mt_s3_client_get_retries (c), ==, 0);
   }
   {
     g_autoptr(MtS3Client) c = client_with (f, KEY_ID, SECRET, "other-token", BUCKET);
 
     expect_error (c, "p/", MT_S3_ERROR, MT_S3_ERROR_INVALID_TOKEN);
+    g_assert_cmpuint (mt_s3_client_get_retries (c), ==, 0);
   }
   {
     g_autoptr(MtS3Client) c = client_with (f, KEY_ID, SECRET, TOKEN, "no-such-bucket");
 
     expect_error (c, "p/", MT_S3_ERROR, MT_S3_ERROR_NO_SUCH_BUCKET);
+    g_assert_cmpuint (mt_s3_client_get_retries (c), ==, 0);
   }
+  /* A server that echoes what it got: nothing of it reaches the message. */
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_ECHO, 1, NULL);
+  expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_FAILED);
   mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_EXPIRED_TOKEN, 1, NULL);
   expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_EXPIRED_TOKEN);
   mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_ACCESS_DENIED, 1, NULL);
@@ -387,11 +485,20 @@ test_unreachable (Fixture *f, gconstpointer data)
   expect_error (client, "p/", MT_S3_ERROR, MT_S3_ERROR_NETWORK);
 }
 
+static gboolean
+cancel_now (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Cancels a little after the second request went out: while it is on the
+ * wire, waiting for an answer. */
 static void
 cancel_when_requests (GObject *client, GParamSpec *pspec, gpointer data)
 {
   if (mt_s3_client_get_requests (MT_S3_CLIENT (client)) == 2)
-    g_cancellable_cancel (data);
+    g_timeout_add (100, cancel_now, data);
 }
 
 static void
@@ -445,16 +552,21 @@ test_cancel_while_waiting (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (g_bytes_get_size (first), ==, 10);
 
-  /* Sleeping between attempts. */
+  /* Sleeping between attempts, at least 2.5 s: cancelling does not wait. */
   g_cancellable_reset (cancellable);
   mt_s3_client_set_retry_delay_ms (f->client, 5000);
   mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 1, NULL);
   mt_s3_client_get_object_async (f->client, "k", 100, cancellable, on_done, &results[2]);
   while (mt_s3_client_get_retries (f->client) == 0)
     g_main_context_iteration (NULL, TRUE);
-  g_cancellable_cancel (cancellable);
-  g_assert_null (mt_s3_client_get_object_finish (f->client, wait_for (&results[2]), &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  {
+    gint64 start = g_get_monotonic_time ();
+
+    g_cancellable_cancel (cancellable);
+    g_assert_null (mt_s3_client_get_object_finish (f->client, wait_for (&results[2]), &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+  }
 
   for (guint i = 0; i < G_N_ELEMENTS (results); i++)
     g_object_unref (results[i]);
@@ -509,6 +621,13 @@ test_size_cap (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (g_bytes_get_size (small), ==, 1000);
 
+  large = get (f->client, "large.jpg", 1000, &error);
+  g_assert_null (large);
+  g_assert_error (error, MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+
+  /* With no length announced, the cap holds while reading. */
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_CHUNKED, 1, "large");
   large = get (f->client, "large.jpg", 1000, &error);
   g_assert_null (large);
   g_assert_error (error, MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE);
@@ -575,6 +694,7 @@ test_presigned (Fixture *f, gconstpointer data)
     g_autoptr(GBytes) body = fetch (session, expired, &status);
 
     g_assert_cmpuint (status, ==, 403);
+    g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "expired"));
   }
   /* More than seven days is not a presigned URL. */
   bad = mt_s3_client_presign_get (f->client, "k", 8 * 24 * 3600, 0, &error);
@@ -613,7 +733,11 @@ main (int argc, char *argv[])
               test_region_redirect, fixture_tear_down);
   g_test_add ("/s3/region-redirect/301", Fixture, GUINT_TO_POINTER (301), fixture_set_up,
               test_region_redirect, fixture_tear_down);
+  ADD ("/s3/region-redirect-concurrent", test_region_redirect_concurrent);
+  ADD ("/s3/redirect-not-followed", test_redirect_not_followed);
   ADD ("/s3/error-codes", test_error_codes);
+  ADD ("/s3/backoff", test_backoff);
+  ADD ("/s3/retry-after", test_retry_after);
   ADD ("/s3/retries-then-success", test_retries_then_success);
   ADD ("/s3/retries-exhausted", test_retries_exhausted);
   ADD ("/s3/unreachable", test_unreachable);

@@ -138,7 +138,12 @@ ini_parse (const char *path,
 {
   IniFile *ini = g_new0 (IniFile, 1);
   g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
+  g_autofree gsize *lengths = g_new0 (gsize, g_strv_length (lines) + 1);
   GHashTable *section = NULL;
+
+  /* Parsing cuts the lines; their whole length is wiped at the end. */
+  for (guint i = 0; lines[i] != NULL; i++)
+    lengths[i] = strlen (lines[i]);
 
   ini->path = g_strdup (path);
   ini->sections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -180,7 +185,7 @@ ini_parse (const char *path,
 
   /* The lines held secrets; leave nothing of them in freed memory. */
   for (guint i = 0; lines[i] != NULL; i++)
-    memset (lines[i], 0, strlen (lines[i]));
+    memset (lines[i], 0, lengths[i]);
   return ini;
 }
 
@@ -476,17 +481,20 @@ mt_s3_endpoint_free (MtS3Endpoint *endpoint)
   g_free (endpoint);
 }
 
-/* S3's rules, loosely: what could never be a bucket is refused before it
- * reaches a URL. */
+/* S3's naming rules: 3 to 63 lower-case letters, digits, dots and dashes,
+ * beginning and ending with a letter or digit; anything else could not be
+ * a host name, and is refused before it reaches a URL. */
 static gboolean
 bucket_is_valid (const char *bucket)
 {
   gsize length = bucket != NULL ? strlen (bucket) : 0;
 
-  if (length < 3 || length > 255)
+  if (length < 3 || length > 63 ||
+      !(g_ascii_islower (bucket[0]) || g_ascii_isdigit (bucket[0])) ||
+      !(g_ascii_islower (bucket[length - 1]) || g_ascii_isdigit (bucket[length - 1])))
     return FALSE;
   for (const char *p = bucket; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.' && *p != '_')
+    if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '-' && *p != '.')
       return FALSE;
   return TRUE;
 }
@@ -502,7 +510,7 @@ mt_s3_endpoint_new (const char  *endpoint_url,
   if (!bucket_is_valid (bucket))
     {
       g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
-                   _("“%s” is not an S3 bucket name: use 3 to 63 letters, digits, dots and dashes."),
+                   _("“%s” is not an S3 bucket name: use 3 to 63 lower-case letters, digits, dots and dashes, starting and ending with a letter or digit."),
                    bucket != NULL ? bucket : "");
       return NULL;
     }

@@ -316,6 +316,11 @@ typedef struct {
   RequestState state;
   guint attempt;
   gboolean redirected;
+  char *signed_region;    /* the region the attempt on the wire was signed for */
+  /* Checks a success's body as part of the attempt: a body that fails it is
+   * retried like a failed answer. */
+  gboolean (*validate) (GBytes *body, gpointer data, GError **error);
+  gpointer validate_data;
   SoupMessage *message;
   GInputStream *stream;
   GByteArray *body;
@@ -334,6 +339,7 @@ request_free (gpointer data)
   g_assert (request->cancel_source == NULL);
   g_free (request->path);
   g_free (request->query);
+  g_free (request->signed_region);
   g_clear_object (&request->message);
   g_clear_object (&request->stream);
   g_clear_pointer (&request->body, g_byte_array_unref);
@@ -411,7 +417,11 @@ on_cancelled_while_idle (GCancellable *cancellable,
   /* Waiting for a place or sleeping between attempts: stop at once. */
   if (request->state == REQUEST_WAITING)
     g_queue_remove (&self->waiting, request);
-  g_clear_handle_id (&request->timer, g_source_remove);
+  if (request->timer != 0)
+    {
+      g_source_destroy (g_main_context_find_source_by_id (g_task_get_context (request->task), request->timer));
+      request->timer = 0;
+    }
   g_clear_pointer (&request->cancel_source, g_source_unref);
   request_finish (request, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                 _("Operation was cancelled")), NULL);
@@ -473,11 +483,15 @@ retry_delay (MtS3Client *self,
 }
 
 /* The attempt failed in a way another attempt may cure: try again after a
- * pause if attempts remain, else fail with @error. Takes @error. */
+ * pause (at least @at_least_ms, when the server asked for one) if attempts
+ * remain, else fail with @error. Takes @error. */
 static void
-retry_or_fail (Request *request,
-               GError  *error)
+retry_after_or_fail (Request *request,
+                     GError  *error,
+                     guint    at_least_ms)
 {
+  GSource *timer;
+
   MtS3Client *self = request->client;
 
   g_clear_object (&request->message);
@@ -498,9 +512,20 @@ retry_or_fail (Request *request,
   self->retries++;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRIES]);
   request->state = REQUEST_SLEEPING;
-  request->timer = g_timeout_add (retry_delay (self, request->attempt), on_retry_timer, request);
-  g_source_set_name_by_id (request->timer, "[mealtrace] s3 retry");
+  /* In the context the request was made in, like everything else of it. */
+  timer = g_timeout_source_new (MAX (retry_delay (self, request->attempt), at_least_ms));
+  g_source_set_callback (timer, on_retry_timer, request, NULL);
+  g_source_set_name (timer, "[mealtrace] s3 retry");
+  request->timer = g_source_attach (timer, g_task_get_context (request->task));
+  g_source_unref (timer);
   watch_cancellation (request);
+}
+
+static void
+retry_or_fail (Request *request,
+               GError  *error)
+{
+  retry_after_or_fail (request, error, 0);
 }
 
 static void
@@ -609,6 +634,56 @@ is_retryable (guint       status,
   return FALSE;
 }
 
+/* A message from the server, fit to show: short, one line, and with
+ * nothing of the credentials in it, should a server echo what it got. */
+static char *
+scrub_message (MtS3Client *self,
+               const char *message)
+{
+  const char *secrets[] = {
+    mt_aws_credentials_get_secret_access_key (self->credentials),
+    mt_aws_credentials_get_session_token (self->credentials),
+  };
+  g_autofree char *text = g_utf8_make_valid (message, -1);
+  GString *out;
+  char *cut;
+
+  /* Whatever follows a signature or an authorization goes. */
+  for (guint i = 0; i < 2; i++)
+    if ((cut = strstr (text, i == 0 ? "Signature" : "Authorization")) != NULL)
+      *cut = '\0';
+  out = g_string_new (text);
+  for (guint i = 0; i < G_N_ELEMENTS (secrets); i++)
+    if (secrets[i] != NULL && secrets[i][0] != '\0')
+      {
+        g_autoptr(GString) encoded = g_string_new (NULL);
+
+        mt_sigv4_uri_encode (encoded, secrets[i], -1, FALSE);
+        g_string_replace (out, secrets[i], "…", 0);
+        g_string_replace (out, encoded->str, "…", 0);
+      }
+  g_strdelimit (out->str, "\r\n\t", ' ');
+  if (g_utf8_strlen (out->str, -1) > 200)
+    {
+      g_string_truncate (out, g_utf8_offset_to_pointer (out->str, 200) - out->str);
+      g_string_append (out, "…");
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* An error code as S3 writes them (AccessDenied): letters and digits only,
+ * whatever a server sends. */
+static char *
+safe_code (const char *code)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = code; *p != '\0' && out->len < 64; p++)
+    if (g_ascii_isalnum (*p) || *p == '.')
+      g_string_append_c (out, *p);
+  return g_string_free (out, FALSE);
+}
+
 /* S3's answer as an error a caller can act on and a person can read. */
 static GError *
 s3_error (MtS3Client *self,
@@ -617,6 +692,7 @@ s3_error (MtS3Client *self,
 {
   const char *code = doc->code != NULL ? doc->code : "";
   const char *source = mt_aws_credentials_get_source (self->credentials);
+  g_autofree char *shown = safe_code (code);
 
   if (strcmp (code, "AccessDenied") == 0 || strcmp (code, "AllAccessDisabled") == 0 ||
       (code[0] == '\0' && status == 403))
@@ -634,7 +710,7 @@ s3_error (MtS3Client *self,
   if (strcmp (code, "ExpiredToken") == 0 || strcmp (code, "TokenRefreshRequired") == 0)
     return g_error_new (MT_S3_ERROR, MT_S3_ERROR_EXPIRED_TOKEN,
                         _("The AWS session token from %s has expired (%s). Get new temporary credentials and try again."),
-                        source, code);
+                        source, shown);
   if (strcmp (code, "InvalidToken") == 0)
     return g_error_new (MT_S3_ERROR, MT_S3_ERROR_INVALID_TOKEN,
                         _("S3 rejected the AWS session token from %s (InvalidToken). Check AWS_SESSION_TOKEN."),
@@ -656,15 +732,18 @@ s3_error (MtS3Client *self,
       status == 301 || status == 307)
     return g_error_new (MT_S3_ERROR, MT_S3_ERROR_WRONG_REGION,
                         _("Bucket “%s” is not in region %s, and S3 did not say which it is in (%s). Set AWS_REGION to the bucket's region."),
-                        self->bucket, self->region, code[0] != '\0' ? code : "redirect");
+                        self->bucket, self->region, code[0] != '\0' ? shown : "redirect");
   if (status >= 500)
     return g_error_new (MT_S3_ERROR, MT_S3_ERROR_SERVER,
                         _("S3 answered %u %s. Try again later."),
-                        status, code[0] != '\0' ? code : soup_status_get_phrase (status));
-  return g_error_new (MT_S3_ERROR, MT_S3_ERROR_FAILED,
-                      _("S3 refused the request: %s (%s, HTTP %u)."),
-                      doc->message != NULL ? doc->message : soup_status_get_phrase (status),
-                      code[0] != '\0' ? code : "no code", status);
+                        status, code[0] != '\0' ? shown : soup_status_get_phrase (status));
+  {
+    g_autofree char *message = scrub_message (self, doc->message != NULL ? doc->message
+                                                                       : soup_status_get_phrase (status));
+    return g_error_new (MT_S3_ERROR, MT_S3_ERROR_FAILED,
+                        _("S3 refused the request: %s (%s, HTTP %u)."), message,
+                        code[0] != '\0' ? shown : "no code", status);
+  }
 }
 
 static void
@@ -683,19 +762,38 @@ set_region (MtS3Client *self,
 }
 
 /* The whole answer is in: a body for a success, an error otherwise. */
+/* How long the server asked to wait, from Retry-After (seconds only). */
+static guint
+retry_after_ms (SoupMessageHeaders *headers)
+{
+  const char *value = soup_message_headers_get_one (headers, "Retry-After");
+  guint64 seconds;
+
+  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 0, 300, &seconds, NULL))
+    return 0;
+  return (guint) seconds * 1000;
+}
+
+/* The whole answer is in: a body for a success, an error otherwise. */
 static void
 answer_complete (Request *request)
 {
   MtS3Client *self = request->client;
   g_autoptr(GBytes) body = g_byte_array_free_to_bytes (g_steal_pointer (&request->body));
   guint status = request->status;
-  SoupMessageHeaders *headers;
+  SoupMessageHeaders *headers = soup_message_get_response_headers (request->message);
   const char *bucket_region;
   ErrorDoc doc = { 0 };
-  GError *error;
+  GError *error = NULL;
 
   if (SOUP_STATUS_IS_SUCCESSFUL (status))
     {
+      if (request->validate != NULL && !request->validate (body, request->validate_data, &error))
+        {
+          /* Cut short in transit, say: the next answer may come whole. */
+          retry_or_fail (request, error);
+          return;
+        }
       g_clear_object (&request->stream);
       g_clear_object (&request->message);
       release_place (self);
@@ -703,20 +801,26 @@ answer_complete (Request *request)
       return;
     }
 
-  headers = soup_message_get_response_headers (request->message);
   bucket_region = soup_message_headers_get_one (headers, "x-amz-bucket-region");
   parse_error_doc (body, &doc);
   if (bucket_region == NULL)
     bucket_region = doc.region;
 
-  /* The bucket is elsewhere: follow S3 there, once, and stay there. */
+  /* The bucket is elsewhere: follow S3 there, once, and stay there. The
+   * comparison is with the region this attempt was signed for: requests in
+   * flight together all meet the redirect, and all follow it. */
   if ((status == 301 || status == 307 || status == 400) && bucket_region != NULL &&
-      !request->redirected && strcmp (bucket_region, self->region) != 0 &&
+      !request->redirected && strcmp (bucket_region, request->signed_region) != 0 &&
       mt_aws_region_is_valid (bucket_region))
     {
-      g_debug ("bucket %s is in %s, not %s", self->bucket, bucket_region, self->region);
-      set_region (self, bucket_region);
+      if (strcmp (bucket_region, self->region) != 0)
+        {
+          g_debug ("bucket %s is in %s, not %s", self->bucket, bucket_region, self->region);
+          set_region (self, bucket_region);
+        }
       request->redirected = TRUE;
+      /* Going to the right place is not another attempt. */
+      request->attempt--;
       error_doc_clear (&doc);
       g_clear_object (&request->stream);
       g_clear_object (&request->message);
@@ -726,7 +830,7 @@ answer_complete (Request *request)
 
   error = s3_error (self, status, &doc);
   if (is_retryable (status, doc.code))
-    retry_or_fail (request, error);
+    retry_after_or_fail (request, error, retry_after_ms (headers));
   else
     fail (request, error);
   error_doc_clear (&doc);
@@ -752,6 +856,22 @@ network_error (Request *request,
                       self->endpoint->host, cause->message);
 }
 
+/* A certificate that cannot be trusted does not get better by asking
+ * again: fail at once, and say so. */
+static void
+transport_failed (Request *request,
+                  GError  *cause)
+{
+  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    fail (request, g_error_copy (cause));
+  else if (cause->domain == G_TLS_ERROR)
+    fail (request, g_error_new (MT_S3_ERROR, MT_S3_ERROR_TLS,
+                                _("The TLS certificate of %s cannot be trusted (%s). Check the endpoint and the system's certificates."),
+                                request->client->endpoint->host, cause->message));
+  else
+    retry_or_fail (request, network_error (request, cause));
+}
+
 static void
 on_body_read (GObject      *source,
               GAsyncResult *result,
@@ -766,11 +886,8 @@ on_body_read (GObject      *source,
   chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
   if (chunk == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        fail (request, g_steal_pointer (&error));
-      else
-        /* Cut off part way: the answer cannot be trusted, ask again. */
-        retry_or_fail (request, network_error (request, error));
+      /* Cut off part way: the answer cannot be trusted, ask again. */
+      transport_failed (request, error);
       return;
     }
 
@@ -813,10 +930,7 @@ on_sent (GObject      *source,
   request->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
   if (request->stream == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        fail (request, g_steal_pointer (&error));
-      else
-        retry_or_fail (request, network_error (request, error));
+      transport_failed (request, error);
       return;
     }
 
@@ -879,6 +993,11 @@ send_attempt (Request *request)
   uri = g_uri_build (SOUP_HTTP_URI_FLAGS, endpoint->scheme, NULL, endpoint->hostname,
                      endpoint->port, path, request->query, NULL);
   request->message = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
+  /* Redirects are S3's to explain (a region) and ours to follow, signed
+   * again: libsoup would carry the session token to wherever they point. */
+  soup_message_add_flags (request->message, SOUP_MESSAGE_NO_REDIRECT);
+  g_free (request->signed_region);
+  request->signed_region = g_strdup (self->region);
 
   params.mode = MT_SIGV4_S3;
   params.region = self->region;
@@ -905,6 +1024,8 @@ s3_request_async (MtS3Client          *self,
                   const char          *query,
                   gsize                max_size,
                   gboolean             too_large_is_error,
+                  gboolean           (*validate) (GBytes *, gpointer, GError **),
+                  gpointer             validate_data,
                   GCancellable        *cancellable,
                   GAsyncReadyCallback  callback,
                   gpointer             user_data)
@@ -918,6 +1039,8 @@ s3_request_async (MtS3Client          *self,
   request->query = g_strdup (query);
   request->max_size = max_size;
   request->too_large_is_error = too_large_is_error;
+  request->validate = validate;
+  request->validate_data = validate_data;
   g_task_set_source_tag (task, s3_request_async);
   g_task_set_task_data (task, request, request_free);
 
@@ -1079,14 +1202,29 @@ static const GMarkupParser page_parser = {
   page_start, page_end, doc_text, NULL, NULL,
 };
 
+/* A listing may not run on for ever: ten million keys is far past any
+ * folder of meal photos, and a server that keeps going is broken. */
+#define MAX_PAGES 10000
+
 typedef struct {
   char *prefix;
   char *token;
   GHashTable *tokens_seen;
   GPtrArray *objects;
   guint pages;
-  guint page_attempts; /* of the current page, when it came back unreadable */
+  Page page;      /* the page just read */
 } Listing;
+
+static void
+page_reset (Page *page)
+{
+  if (page->text != NULL)
+    page_clear (page);
+  memset (page, 0, sizeof *page);
+  page->text = g_string_new (NULL);
+  page->objects = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_s3_object_free);
+  page->path = g_ptr_array_new_with_free_func (g_free);
+}
 
 static void
 listing_free (gpointer data)
@@ -1097,7 +1235,35 @@ listing_free (gpointer data)
   g_free (listing->token);
   g_hash_table_unref (listing->tokens_seen);
   g_ptr_array_unref (listing->objects);
+  if (listing->page.text != NULL)
+    page_clear (&listing->page);
   g_free (listing);
+}
+
+/* Reads a page into the listing as part of the request: a page that cannot
+ * be read (cut short in transit, say) is asked for again, with backoff. */
+static gboolean
+parse_page (GBytes   *body,
+            gpointer  data,
+            GError  **error)
+{
+  Listing *listing = data;
+  g_autoptr(GMarkupParseContext) context = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gsize length = 0;
+  const char *xml = g_bytes_get_data (body, &length);
+
+  page_reset (&listing->page);
+  context = g_markup_parse_context_new (&page_parser, G_MARKUP_IGNORE_QUALIFIED, &listing->page, NULL);
+  if (!g_markup_parse_context_parse (context, xml != NULL ? xml : "", length, &local_error) ||
+      !g_markup_parse_context_end_parse (context, &local_error) || !listing->page.seen_root)
+    {
+      g_set_error (error, MT_S3_ERROR, MT_S3_ERROR_MALFORMED,
+                   _("S3 sent a page that cannot be read (%s). Check the endpoint."),
+                   local_error != NULL ? local_error->message : _("no listing in it"));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void request_page (GTask *task);
@@ -1109,12 +1275,9 @@ on_page (GObject      *source,
 {
   g_autoptr(GTask) task = data;
   Listing *listing = g_task_get_task_data (task);
+  Page *page = &listing->page;
   g_autoptr(GBytes) body = NULL;
-  g_autoptr(GMarkupParseContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  Page page = { 0 };
-  const char *xml;
-  gsize length;
 
   body = s3_request_finish (MT_S3_CLIENT (source), result, &error);
   if (body == NULL)
@@ -1124,71 +1287,48 @@ on_page (GObject      *source,
       return;
     }
 
-  page.text = g_string_new (NULL);
-  page.objects = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_s3_object_free);
-  page.path = g_ptr_array_new_with_free_func (g_free);
-  xml = g_bytes_get_data (body, &length);
-  context = g_markup_parse_context_new (&page_parser, G_MARKUP_IGNORE_QUALIFIED, &page, NULL);
-  if (!g_markup_parse_context_parse (context, xml != NULL ? xml : "", length, &error) ||
-      !g_markup_parse_context_end_parse (context, &error) || !page.seen_root)
+  for (guint i = 0; i < page->objects->len; i++)
     {
-      MtS3Client *self = g_task_get_source_object (task);
+      MtS3Object *object = g_ptr_array_index (page->objects, i);
 
-      page_clear (&page);
-      /* A page cut short in transit may come whole the next time. */
-      if (++listing->page_attempts < self->max_attempts)
-        {
-          self->retries++;
-          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRIES]);
-          request_page (g_steal_pointer (&task));
-          return;
-        }
-      g_task_return_new_error (task, MT_S3_ERROR, MT_S3_ERROR_MALFORMED,
-                               _("Listing “%s”: S3 sent a page that cannot be read (%s), %u times. Check the endpoint."),
-                               listing->prefix, error != NULL ? error->message : _("no listing in it"),
-                               listing->page_attempts);
-      return;
-    }
-  listing->page_attempts = 0;
-
-  for (guint i = 0; i < page.objects->len; i++)
-    {
-      MtS3Object *object = g_ptr_array_index (page.objects, i);
-
-      if (page.url_encoded)
+      if (page->url_encoded)
         {
           char *decoded = form_decode (object->key);
 
           g_free (object->key);
           object->key = decoded;
         }
-      page.objects->pdata[i] = NULL;
+      page->objects->pdata[i] = NULL;
       g_ptr_array_add (listing->objects, object);
     }
   listing->pages++;
 
-  if (page.truncated)
+  if (page->truncated)
     {
       /* A next page needs a new token: a missing or repeated one would
        * lose or repeat keys, or never end. */
-      if (page.next_token == NULL || page.next_token[0] == '\0' ||
-          g_hash_table_contains (listing->tokens_seen, page.next_token))
+      if (page->next_token == NULL || page->next_token[0] == '\0' ||
+          g_hash_table_contains (listing->tokens_seen, page->next_token))
         {
           g_task_return_new_error (task, MT_S3_ERROR, MT_S3_ERROR_MALFORMED,
                                    _("Listing “%s”: S3 said more keys follow but gave no new continuation token. Try again."),
                                    listing->prefix);
-          page_clear (&page);
+          return;
+        }
+      if (listing->pages >= MAX_PAGES)
+        {
+          g_task_return_new_error (task, MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE,
+                                   _("Listing “%s”: more than %u pages of keys. Check the prefix."),
+                                   listing->prefix, MAX_PAGES);
           return;
         }
       g_free (listing->token);
-      listing->token = g_strdup (page.next_token);
-      g_hash_table_add (listing->tokens_seen, g_strdup (page.next_token));
-      page_clear (&page);
+      listing->token = g_strdup (page->next_token);
+      g_hash_table_add (listing->tokens_seen, g_strdup (page->next_token));
       request_page (g_steal_pointer (&task));
       return;
     }
 
-  page_clear (&page);
   g_task_return_pointer (task, g_ptr_array_ref (listing->objects), (GDestroyNotify) g_ptr_array_unref);
 }
 
@@ -1217,7 +1357,7 @@ request_page (GTask *task)
   append_param (query, "prefix", listing->prefix);
 
   s3_request_async (g_task_get_source_object (task), "/", query->str, MAX_LISTING_BODY, FALSE,
-                    g_task_get_cancellable (task), on_page, task);
+                    parse_page, listing, g_task_get_cancellable (task), on_page, task);
 }
 
 void
@@ -1295,7 +1435,7 @@ mt_s3_client_get_object_async (MtS3Client          *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mt_s3_client_get_object_async);
   path = object_path (key);
-  s3_request_async (self, path, NULL, max_size, TRUE, cancellable, on_object, task);
+  s3_request_async (self, path, NULL, max_size, TRUE, NULL, NULL, cancellable, on_object, task);
 }
 
 GBytes *

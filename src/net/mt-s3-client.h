@@ -28,6 +28,7 @@ typedef enum {
   MT_S3_ERROR_WRONG_REGION,       /* a region redirect that could not be followed */
   MT_S3_ERROR_SERVER,             /* 5xx after every retry */
   MT_S3_ERROR_NETWORK,            /* no answer after every retry */
+  MT_S3_ERROR_TLS,                /* the server's certificate cannot be trusted */
   MT_S3_ERROR_MALFORMED,          /* an answer that is not what S3 sends */
   MT_S3_ERROR_TOO_LARGE,          /* over the size cap */
   MT_S3_ERROR_FAILED,             /* any other S3 error */
@@ -102,7 +103,8 @@ GBytes     *mt_s3_client_get_object_finish  (MtS3Client          *self,
                                              GError             **error);
 
 /* A URL anyone can GET the object with for @expires seconds (1 s to 7 days),
- * signed at @time (seconds since the epoch; 0 for now). */
+ * signed at @time (seconds since the epoch; 0 for now) for the client's
+ * region as it stands: after a listing, the bucket's own. */
 char       *mt_s3_client_presign_get        (MtS3Client          *self,
                                              const char          *key,
                                              guint                expires,

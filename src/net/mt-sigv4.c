@@ -161,7 +161,8 @@ mt_sigv4_uri_decode (const char *text,
   for (gsize i = 0; i < n; i++)
     {
       if (text[i] == '%' && i + 2 < n &&
-          g_ascii_isxdigit (text[i + 1]) && g_ascii_isxdigit (text[i + 2]))
+          g_ascii_isxdigit (text[i + 1]) && g_ascii_isxdigit (text[i + 2]) &&
+          (text[i + 1] != '0' || text[i + 2] != '0'))
         {
           g_string_append_c (out, (char) (g_ascii_xdigit_value (text[i + 1]) * 16 +
                                           g_ascii_xdigit_value (text[i + 2])));
@@ -216,7 +217,8 @@ hmac (const guint8 *key,
  * service; presigning many URLs reuses the last one. */
 static GMutex key_lock;
 static struct {
-  char *secret;
+  guint8 secret_hash[SHA256_DIGEST_LENGTH]; /* not the secret itself */
+  gboolean valid;
   char date[9];
   char *region;
   char *service;
@@ -232,9 +234,11 @@ signing_key (const char *secret,
 {
   g_autofree char *first = NULL;
   guint8 k1[SHA256_DIGEST_LENGTH], k2[SHA256_DIGEST_LENGTH], k3[SHA256_DIGEST_LENGTH];
+  guint8 secret_hash[SHA256_DIGEST_LENGTH];
 
+  SHA256 ((const guint8 *) secret, strlen (secret), secret_hash);
   g_mutex_lock (&key_lock);
-  if (key_cache.secret != NULL && strcmp (key_cache.secret, secret) == 0 &&
+  if (key_cache.valid && memcmp (key_cache.secret_hash, secret_hash, sizeof secret_hash) == 0 &&
       strcmp (key_cache.date, date) == 0 && strcmp (key_cache.region, region) == 0 &&
       strcmp (key_cache.service, service) == 0)
     {
@@ -256,12 +260,10 @@ signing_key (const char *secret,
   memset (k3, 0, sizeof k3);
 
   g_mutex_lock (&key_lock);
-  if (key_cache.secret != NULL)
-    memset (key_cache.secret, 0, strlen (key_cache.secret));
-  g_free (key_cache.secret);
   g_free (key_cache.region);
   g_free (key_cache.service);
-  key_cache.secret = g_strdup (secret);
+  memcpy (key_cache.secret_hash, secret_hash, sizeof secret_hash);
+  key_cache.valid = TRUE;
   g_strlcpy (key_cache.date, date, sizeof key_cache.date);
   key_cache.region = g_strdup (region);
   key_cache.service = g_strdup (service);
@@ -319,16 +321,20 @@ canonical_path (const MtSigv4Request *request,
 
   if (params->mode == MT_SIGV4_S3)
     {
-      /* S3 signs the path as sent, encoded once: a well-formed path comes
-       * back unchanged, and raw bytes are encoded as they would be sent. */
-      g_autofree char *decoded = mt_sigv4_uri_decode (request->path, -1);
-
-      mt_sigv4_uri_encode (out, decoded, -1, TRUE);
+      /* S3 signs the path exactly as sent: escapes stay as they are, and
+       * only bytes that cannot go on a request line unescaped are escaped. */
+      for (const char *p = request->path; *p != '\0'; p++)
+        {
+          if (*p == '%')
+            g_string_append_c (out, '%');
+          else
+            mt_sigv4_uri_encode (out, p, 1, TRUE);
+        }
     }
   else
     {
-      g_autofree char *path = params->normalize_path ? normalize_path (request->path)
-                                                     : g_strdup (request->path);
+      g_autofree char *path = !params->keep_path ? normalize_path (request->path)
+                                                 : g_strdup (request->path);
 
       /* Generic rules encode the path as it stands, so an encoded path is
        * encoded twice. */
@@ -548,7 +554,7 @@ mt_sigv4_sign (const MtSigv4Request     *request,
                const MtSigv4Credentials *credentials,
                const MtSigv4Params      *params)
 {
-  MtSigv4Result *result = result_new ();
+  MtSigv4Result *result;
   g_autofree char *amz_date = mt_sigv4_format_time (params->time);
   g_autofree char *scope = NULL;
   g_autofree char *query = canonical_query (request->query, NULL);
@@ -561,6 +567,7 @@ mt_sigv4_sign (const MtSigv4Request     *request,
 
   g_return_val_if_fail (credentials->access_key_id != NULL && credentials->secret_access_key != NULL, NULL);
 
+  result = result_new ();
   scope = g_strdup_printf ("%.8s/%s/%s/aws4_request", amz_date, params->region, params->service);
   if (params->mode == MT_SIGV4_GENERIC && !params->sign_body)
     payload_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

@@ -33,7 +33,7 @@ typedef struct {
   const char *region;
   const char *service;
   gint64 time;                 /* seconds since the epoch */
-  gboolean normalize_path;     /* generic rules only: resolve `.`, `..` and `//` */
+  gboolean keep_path;          /* generic rules only: do not resolve `.`, `..` and `//` */
   gboolean sign_body;          /* generic rules only: hash the body and send x-amz-content-sha256 */
   gboolean omit_session_token; /* send the token but leave it out of what is signed */
   guint expires;               /* presigned URLs: 1 … MT_SIGV4_MAX_EXPIRES seconds */
@@ -86,7 +86,8 @@ void            mt_sigv4_uri_encode               (GString              *out,
                                                    const char           *text,
                                                    gssize                length,
                                                    gboolean              keep_slash);
-/* Undoes percent-encoding; a `%` not followed by two hex digits stays. */
+/* Undoes percent-encoding; a `%` not followed by two hex digits stays, and
+ * so does `%00`, which would cut the text short. */
 char           *mt_sigv4_uri_decode               (const char           *text,
                                                    gssize                length);
 

@@ -646,6 +646,28 @@ handle (SoupServer        *server,
         case MT_FAKE_S3_FAULT_ACCESS_DENIED:
           set_error (msg, 403, "AccessDenied", "Access Denied", NULL);
           break;
+        case MT_FAKE_S3_FAULT_THROTTLED:
+          set_error (msg, 429, "TooManyRequests", "Please slow down.", NULL);
+          soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
+          break;
+        case MT_FAKE_S3_FAULT_REDIRECT:
+          {
+            g_autofree char *location = g_uri_to_string (soup_server_message_get_uri (msg));
+
+            set_error (msg, 307, "TemporaryRedirect", "Please re-send this request to the specified temporary endpoint.", NULL);
+            soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Location", location);
+          }
+          break;
+        case MT_FAKE_S3_FAULT_ECHO:
+          {
+            SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
+            g_autofree char *echo = g_strdup_printf ("Bad request from token %s with Authorization %s",
+                                                     soup_message_headers_get_one (in, "x-amz-security-token"),
+                                                     soup_message_headers_get_one (in, "Authorization"));
+
+            set_error (msg, 400, "InvalidRequest", echo, NULL);
+          }
+          break;
         case MT_FAKE_S3_FAULT_RESET:
         case MT_FAKE_S3_FAULT_HUGE_OBJECT:
           break_connection (self, msg, fault);
@@ -658,10 +680,11 @@ handle (SoupServer        *server,
           has_fault = FALSE;
           break;
         case MT_FAKE_S3_FAULT_TRUNCATED:
+        case MT_FAKE_S3_FAULT_CHUNKED:
         default:
           break;
         }
-      if (has_fault && fault != MT_FAKE_S3_FAULT_TRUNCATED)
+      if (has_fault && fault != MT_FAKE_S3_FAULT_TRUNCATED && fault != MT_FAKE_S3_FAULT_CHUNKED)
         {
           delay (self, msg, wait_ms);
           return;
@@ -687,6 +710,8 @@ handle (SoupServer        *server,
   else
     get_object (self, msg, objects, key);
 
+  if (has_fault && fault == MT_FAKE_S3_FAULT_CHUNKED)
+    soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg), SOUP_ENCODING_CHUNKED);
   if (has_fault && fault == MT_FAKE_S3_FAULT_TRUNCATED)
     {
       SoupMessageBody *body = soup_server_message_get_response_body (msg);

@@ -22,6 +22,10 @@ typedef enum {
   MT_FAKE_S3_FAULT_EXPIRED_TOKEN,  /* 400 ExpiredToken */
   MT_FAKE_S3_FAULT_ACCESS_DENIED,  /* 403 AccessDenied */
   MT_FAKE_S3_FAULT_HUGE_OBJECT,    /* 200 announcing 4 GiB, then silence */
+  MT_FAKE_S3_FAULT_THROTTLED,      /* 429 with Retry-After: 1 */
+  MT_FAKE_S3_FAULT_REDIRECT,       /* 307 to the same place, with a Location */
+  MT_FAKE_S3_FAULT_CHUNKED,        /* the object sent chunked, with no length */
+  MT_FAKE_S3_FAULT_ECHO,           /* 400 whose message echoes the request's credentials */
 } MtFakeS3Fault;
 
 #define MT_TYPE_FAKE_S3 (mt_fake_s3_get_type ())
