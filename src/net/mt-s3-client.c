@@ -6,6 +6,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "mt-http.h"
 #include "mt-s3-client.h"
 #include "mt-sigv4.h"
 #include "mt-time.h"
@@ -14,10 +15,6 @@ G_DEFINE_QUARK (mt-s3-error-quark, mt_s3_error)
 
 /* A listing page is at most 1000 keys; anything bigger is not S3. */
 #define MAX_LISTING_BODY (16 * 1024 * 1024)
-/* An error document is a few hundred bytes. */
-#define MAX_ERROR_BODY (64 * 1024)
-#define MAX_RETRY_DELAY_MS 20000
-#define READ_CHUNK (64 * 1024)
 
 struct _MtS3Client
 {
@@ -28,16 +25,7 @@ struct _MtS3Client
   char *endpoint_url;
   char *region;
   MtS3Endpoint *endpoint;
-  SoupSession *session;
-
-  guint max_in_flight;
-  guint max_attempts;
-  guint retry_delay_ms;
-
-  guint in_flight;
-  GQueue waiting; /* Request, for a free place */
-  guint requests;
-  guint retries;
+  MtHttp *http;
 };
 
 G_DEFINE_FINAL_TYPE (MtS3Client, mt_s3_client, G_TYPE_OBJECT)
@@ -67,20 +55,6 @@ mt_s3_object_free (MtS3Object *object)
 }
 
 static void
-mt_s3_client_dispose (GObject *object)
-{
-  MtS3Client *self = MT_S3_CLIENT (object);
-
-  /* Every request holds a reference to the client, so none is left. */
-  g_warn_if_fail (g_queue_is_empty (&self->waiting));
-  if (self->session != NULL)
-    soup_session_abort (self->session);
-  g_clear_object (&self->session);
-
-  G_OBJECT_CLASS (mt_s3_client_parent_class)->dispose (object);
-}
-
-static void
 mt_s3_client_finalize (GObject *object)
 {
   MtS3Client *self = MT_S3_CLIENT (object);
@@ -90,6 +64,7 @@ mt_s3_client_finalize (GObject *object)
   g_free (self->endpoint_url);
   g_free (self->region);
   g_clear_pointer (&self->endpoint, mt_s3_endpoint_free);
+  g_clear_object (&self->http);
 
   G_OBJECT_CLASS (mt_s3_client_parent_class)->finalize (object);
 }
@@ -111,19 +86,19 @@ mt_s3_client_get_property (GObject    *object,
       g_value_set_string (value, self->region);
       break;
     case PROP_MAX_IN_FLIGHT:
-      g_value_set_uint (value, self->max_in_flight);
+      g_value_set_uint (value, mt_http_get_max_in_flight (self->http));
       break;
     case PROP_MAX_ATTEMPTS:
-      g_value_set_uint (value, self->max_attempts);
+      g_value_set_uint (value, mt_http_get_max_attempts (self->http));
       break;
     case PROP_RETRY_DELAY_MS:
-      g_value_set_uint (value, self->retry_delay_ms);
+      g_value_set_uint (value, mt_http_get_retry_delay_ms (self->http));
       break;
     case PROP_REQUESTS:
-      g_value_set_uint (value, self->requests);
+      g_value_set_uint (value, mt_http_get_requests (self->http));
       break;
     case PROP_RETRIES:
-      g_value_set_uint (value, self->retries);
+      g_value_set_uint (value, mt_http_get_retries (self->http));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -161,7 +136,6 @@ mt_s3_client_class_init (MtS3ClientClass *klass)
   const GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
-  object_class->dispose = mt_s3_client_dispose;
   object_class->finalize = mt_s3_client_finalize;
   object_class->get_property = mt_s3_client_get_property;
   object_class->set_property = mt_s3_client_set_property;
@@ -170,20 +144,30 @@ mt_s3_client_class_init (MtS3ClientClass *klass)
   properties[PROP_REGION] = g_param_spec_string ("region", NULL, NULL, NULL, ro);
   properties[PROP_MAX_IN_FLIGHT] = g_param_spec_uint ("max-in-flight", NULL, NULL, 1, 256, 16, rw);
   properties[PROP_MAX_ATTEMPTS] = g_param_spec_uint ("max-attempts", NULL, NULL, 1, 20, 5, rw);
-  properties[PROP_RETRY_DELAY_MS] = g_param_spec_uint ("retry-delay-ms", NULL, NULL, 0, MAX_RETRY_DELAY_MS, 200, rw);
+  properties[PROP_RETRY_DELAY_MS] = g_param_spec_uint ("retry-delay-ms", NULL, NULL, 0, 20000, 200, rw);
   properties[PROP_REQUESTS] = g_param_spec_uint ("requests", NULL, NULL, 0, G_MAXUINT, 0, ro);
   properties[PROP_RETRIES] = g_param_spec_uint ("retries", NULL, NULL, 0, G_MAXUINT, 0, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
+/* The engine's settings and counters are the client's. */
+static void
+forward_notify (GObject    *http,
+                GParamSpec *pspec,
+                gpointer    data)
+{
+  GParamSpec *own = g_object_class_find_property (G_OBJECT_GET_CLASS (data), pspec->name);
+
+  if (own != NULL)
+    g_object_notify_by_pspec (data, own);
+}
+
 static void
 mt_s3_client_init (MtS3Client *self)
 {
-  self->max_in_flight = 16;
-  self->max_attempts = 5;
-  self->retry_delay_ms = 200;
-  g_queue_init (&self->waiting);
+  self->http = mt_http_new ();
+  g_signal_connect_object (self->http, "notify", G_CALLBACK (forward_notify), self, 0);
 }
 
 MtS3Client *
@@ -208,16 +192,6 @@ mt_s3_client_new (MtAwsCredentials  *credentials,
   self->endpoint_url = g_strdup (endpoint_url);
   self->region = g_strdup (region);
   self->endpoint = endpoint;
-  /* TLS certificates are verified: libsoup does by default, and nothing
-   * here turns that off. */
-  /* libsoup's own limit (2 per host) must not be the one that binds: the
-   * client's limit on requests in flight keeps connections in check. */
-  self->session = soup_session_new_with_options ("user-agent", "Mealtrace/" PACKAGE_VERSION,
-                                                 "timeout", 60,
-                                                 "idle-timeout", 30,
-                                                 "max-conns", 256,
-                                                 "max-conns-per-host", 256,
-                                                 NULL);
   return g_steal_pointer (&self);
 }
 
@@ -239,142 +213,7 @@ guint
 mt_s3_client_get_max_in_flight (MtS3Client *self)
 {
   g_return_val_if_fail (MT_IS_S3_CLIENT (self), 0);
-  return self->max_in_flight;
-}
-
-guint
-mt_s3_client_get_max_attempts (MtS3Client *self)
-{
-  g_return_val_if_fail (MT_IS_S3_CLIENT (self), 0);
-  return self->max_attempts;
-}
-
-void
-mt_s3_client_set_max_attempts (MtS3Client *self,
-                               guint       max_attempts)
-{
-  g_return_if_fail (MT_IS_S3_CLIENT (self));
-
-  max_attempts = CLAMP (max_attempts, 1, 20);
-  if (self->max_attempts == max_attempts)
-    return;
-  self->max_attempts = max_attempts;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_ATTEMPTS]);
-}
-
-guint
-mt_s3_client_get_retry_delay_ms (MtS3Client *self)
-{
-  g_return_val_if_fail (MT_IS_S3_CLIENT (self), 0);
-  return self->retry_delay_ms;
-}
-
-void
-mt_s3_client_set_retry_delay_ms (MtS3Client *self,
-                                 guint       retry_delay_ms)
-{
-  g_return_if_fail (MT_IS_S3_CLIENT (self));
-
-  retry_delay_ms = MIN (retry_delay_ms, MAX_RETRY_DELAY_MS);
-  if (self->retry_delay_ms == retry_delay_ms)
-    return;
-  self->retry_delay_ms = retry_delay_ms;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_DELAY_MS]);
-}
-
-guint
-mt_s3_client_get_requests (MtS3Client *self)
-{
-  g_return_val_if_fail (MT_IS_S3_CLIENT (self), 0);
-  return self->requests;
-}
-
-guint
-mt_s3_client_get_retries (MtS3Client *self)
-{
-  g_return_val_if_fail (MT_IS_S3_CLIENT (self), 0);
-  return self->retries;
-}
-
-/* One HTTP exchange with S3, from waiting for a place to the body read:
- * retried, redirected to the right region, limited in flight. */
-
-typedef enum {
-  REQUEST_WAITING,   /* for a place in flight */
-  REQUEST_SENDING,   /* holding a place */
-  REQUEST_SLEEPING,  /* between attempts */
-  REQUEST_DONE,
-} RequestState;
-
-typedef struct {
-  MtS3Client *client;
-  GTask *task;            /* borrowed: the task owns this */
-  char *path;             /* below the bucket, encoded: "/key" or "" */
-  char *query;            /* encoded, or NULL */
-  gsize max_size;         /* body cap for a success */
-  gboolean too_large_is_error; /* FALSE: a success body over the cap is malformed */
-  RequestState state;
-  guint attempt;
-  gboolean redirected;
-  char *signed_region;    /* the region the attempt on the wire was signed for */
-  /* Checks a success's body as part of the attempt: a body that fails it is
-   * retried like a failed answer. */
-  gboolean (*validate) (GBytes *body, gpointer data, GError **error);
-  gpointer validate_data;
-  SoupMessage *message;
-  GInputStream *stream;
-  GByteArray *body;
-  guint status;
-  guint timer;
-  GSource *cancel_source;
-  GError *last_error;     /* why the last attempt failed, if it may be retried */
-} Request;
-
-static void
-request_free (gpointer data)
-{
-  Request *request = data;
-
-  g_assert (request->timer == 0);
-  g_assert (request->cancel_source == NULL);
-  g_free (request->path);
-  g_free (request->query);
-  g_free (request->signed_region);
-  g_clear_object (&request->message);
-  g_clear_object (&request->stream);
-  g_clear_pointer (&request->body, g_byte_array_unref);
-  g_clear_error (&request->last_error);
-  g_object_unref (request->client);
-  g_free (request);
-}
-
-static void send_attempt (Request *request);
-
-static void
-unwatch_cancellation (Request *request)
-{
-  if (request->cancel_source == NULL)
-    return;
-  g_source_destroy (request->cancel_source);
-  g_clear_pointer (&request->cancel_source, g_source_unref);
-}
-
-/* Gives back the place in flight and lets the next request in. */
-static void
-release_place (MtS3Client *self)
-{
-  g_assert (self->in_flight > 0);
-  self->in_flight--;
-
-  while (self->in_flight < self->max_in_flight && !g_queue_is_empty (&self->waiting))
-    {
-      Request *next = g_queue_pop_head (&self->waiting);
-
-      unwatch_cancellation (next);
-      self->in_flight++;
-      next->state = REQUEST_SENDING;
-      send_attempt (next);
-    }
+  return mt_http_get_max_in_flight (self->http);
 }
 
 void
@@ -382,159 +221,77 @@ mt_s3_client_set_max_in_flight (MtS3Client *self,
                                 guint       max_in_flight)
 {
   g_return_if_fail (MT_IS_S3_CLIENT (self));
-
-  max_in_flight = CLAMP (max_in_flight, 1, 256);
-  if (self->max_in_flight == max_in_flight)
-    return;
-  self->max_in_flight = max_in_flight;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_IN_FLIGHT]);
+  mt_http_set_max_in_flight (self->http, max_in_flight);
 }
 
-/* Ends the request with @error or @body; the task runs its callback. */
-static void
-request_finish (Request *request,
-                GError  *error,
-                GBytes  *body)
+guint
+mt_s3_client_get_max_attempts (MtS3Client *self)
 {
-  GTask *task = request->task;
-
-  g_assert (request->state != REQUEST_DONE);
-  request->state = REQUEST_DONE;
-  if (error != NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, body, (GDestroyNotify) g_bytes_unref);
-  g_object_unref (task);
+  g_return_val_if_fail (MT_IS_S3_CLIENT (self), 0);
+  return mt_http_get_max_attempts (self->http);
 }
 
-static gboolean
-on_cancelled_while_idle (GCancellable *cancellable,
-                         gpointer      data)
+void
+mt_s3_client_set_max_attempts (MtS3Client *self,
+                               guint       max_attempts)
 {
-  Request *request = data;
-  MtS3Client *self = request->client;
-
-  /* Waiting for a place or sleeping between attempts: stop at once. */
-  if (request->state == REQUEST_WAITING)
-    g_queue_remove (&self->waiting, request);
-  if (request->timer != 0)
-    {
-      g_source_destroy (g_main_context_find_source_by_id (g_task_get_context (request->task), request->timer));
-      request->timer = 0;
-    }
-  g_clear_pointer (&request->cancel_source, g_source_unref);
-  request_finish (request, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                                _("Operation was cancelled")), NULL);
-  return G_SOURCE_REMOVE;
+  g_return_if_fail (MT_IS_S3_CLIENT (self));
+  mt_http_set_max_attempts (self->http, max_attempts);
 }
 
-static void
-watch_cancellation (Request *request)
+guint
+mt_s3_client_get_retry_delay_ms (MtS3Client *self)
 {
-  GCancellable *cancellable = g_task_get_cancellable (request->task);
-
-  if (cancellable == NULL)
-    return;
-  request->cancel_source = g_cancellable_source_new (cancellable);
-  g_source_set_callback (request->cancel_source, G_SOURCE_FUNC (on_cancelled_while_idle), request, NULL);
-  g_source_attach (request->cancel_source, g_task_get_context (request->task));
+  g_return_val_if_fail (MT_IS_S3_CLIENT (self), 0);
+  return mt_http_get_retry_delay_ms (self->http);
 }
 
-static void
-acquire_place (Request *request)
+void
+mt_s3_client_set_retry_delay_ms (MtS3Client *self,
+                                 guint       retry_delay_ms)
 {
-  MtS3Client *self = request->client;
-
-  if (self->in_flight < self->max_in_flight)
-    {
-      self->in_flight++;
-      request->state = REQUEST_SENDING;
-      send_attempt (request);
-      return;
-    }
-  request->state = REQUEST_WAITING;
-  g_queue_push_tail (&self->waiting, request);
-  watch_cancellation (request);
+  g_return_if_fail (MT_IS_S3_CLIENT (self));
+  mt_http_set_retry_delay_ms (self->http, retry_delay_ms);
 }
 
-static gboolean
-on_retry_timer (gpointer data)
+guint
+mt_s3_client_get_requests (MtS3Client *self)
 {
-  Request *request = data;
-
-  request->timer = 0;
-  unwatch_cancellation (request);
-  acquire_place (request);
-  return G_SOURCE_REMOVE;
+  g_return_val_if_fail (MT_IS_S3_CLIENT (self), 0);
+  return mt_http_get_requests (self->http);
 }
 
-/* Exponential backoff with jitter: half the doubled delay, plus a random
- * part of the other half, so that many clients do not retry in step. */
-static guint
-retry_delay (MtS3Client *self,
-             guint       attempt)
+guint
+mt_s3_client_get_retries (MtS3Client *self)
 {
-  guint64 ceiling = (guint64) self->retry_delay_ms << MIN (attempt - 1, 16);
-
-  ceiling = MIN (ceiling, MAX_RETRY_DELAY_MS);
-  if (ceiling == 0)
-    return 0;
-  return (guint) (ceiling / 2 + g_random_int_range (0, (gint32) (ceiling - ceiling / 2) + 1));
+  g_return_val_if_fail (MT_IS_S3_CLIENT (self), 0);
+  return mt_http_get_retries (self->http);
 }
 
-/* The attempt failed in a way another attempt may cure: try again after a
- * pause (at least @at_least_ms, when the server asked for one) if attempts
- * remain, else fail with @error. Takes @error. */
-static void
-retry_after_or_fail (Request *request,
-                     GError  *error,
-                     guint    at_least_ms)
-{
-  GSource *timer;
-
-  MtS3Client *self = request->client;
-
-  g_clear_object (&request->message);
-  g_clear_object (&request->stream);
-  g_clear_pointer (&request->body, g_byte_array_unref);
-  release_place (self);
-
-  if (request->attempt >= self->max_attempts)
-    {
-      g_prefix_error (&error, ngettext ("After %u attempt: ", "After %u attempts: ", request->attempt),
-                      request->attempt);
-      request_finish (request, error, NULL);
-      return;
-    }
-
-  g_clear_error (&request->last_error);
-  request->last_error = error;
-  self->retries++;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRIES]);
-  request->state = REQUEST_SLEEPING;
-  /* In the context the request was made in, like everything else of it. */
-  timer = g_timeout_source_new (MAX (retry_delay (self, request->attempt), at_least_ms));
-  g_source_set_callback (timer, on_retry_timer, request, NULL);
-  g_source_set_name (timer, "[mealtrace] s3 retry");
-  request->timer = g_source_attach (timer, g_task_get_context (request->task));
-  g_source_unref (timer);
-  watch_cancellation (request);
-}
+/* One S3 request, as the HTTP engine sees it. */
+typedef struct {
+  MtS3Client *client;
+  char *path;             /* below the bucket, encoded: "/key" or "" */
+  char *query;            /* encoded, or NULL */
+  gboolean too_large_is_error; /* FALSE: a success body over the cap is malformed */
+  gboolean redirected;
+  char *signed_region;    /* the region the attempt on the wire was signed for */
+  /* Checks a success's body as part of the attempt: a body that fails it is
+   * retried like a failed answer. */
+  gboolean (*validate) (GBytes *body, gpointer data, GError **error);
+  gpointer validate_data;
+} S3Call;
 
 static void
-retry_or_fail (Request *request,
-               GError  *error)
+s3_call_free (gpointer data)
 {
-  retry_after_or_fail (request, error, 0);
-}
+  S3Call *call = data;
 
-static void
-fail (Request *request,
-      GError  *error)
-{
-  g_clear_object (&request->stream);
-  release_place (request->client);
-  request_finish (request, error, NULL);
+  g_object_unref (call->client);
+  g_free (call->path);
+  g_free (call->query);
+  g_free (call->signed_region);
+  g_free (call);
 }
 
 /* S3's error document: <Error><Code/><Message/><Region/></Error>. */
@@ -761,7 +518,6 @@ set_region (MtS3Client *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGION]);
 }
 
-/* The whole answer is in: a body for a success, an error otherwise. */
 /* How long the server asked to wait, from Retry-After (seconds only). */
 static guint
 retry_after_ms (SoupMessageHeaders *headers)
@@ -774,31 +530,27 @@ retry_after_ms (SoupMessageHeaders *headers)
   return (guint) seconds * 1000;
 }
 
-/* The whole answer is in: a body for a success, an error otherwise. */
-static void
-answer_complete (Request *request)
+static MtHttpVerdict
+s3_judge (gpointer      data,
+          SoupMessage  *message,
+          GBytes       *body,
+          guint        *wait_ms,
+          GError      **error)
 {
-  MtS3Client *self = request->client;
-  g_autoptr(GBytes) body = g_byte_array_free_to_bytes (g_steal_pointer (&request->body));
-  guint status = request->status;
-  SoupMessageHeaders *headers = soup_message_get_response_headers (request->message);
+  S3Call *call = data;
+  MtS3Client *self = call->client;
+  guint status = soup_message_get_status (message);
+  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
   const char *bucket_region;
   ErrorDoc doc = { 0 };
-  GError *error = NULL;
+  MtHttpVerdict verdict;
 
   if (SOUP_STATUS_IS_SUCCESSFUL (status))
     {
-      if (request->validate != NULL && !request->validate (body, request->validate_data, &error))
-        {
-          /* Cut short in transit, say: the next answer may come whole. */
-          retry_or_fail (request, error);
-          return;
-        }
-      g_clear_object (&request->stream);
-      g_clear_object (&request->message);
-      release_place (self);
-      request_finish (request, NULL, g_steal_pointer (&body));
-      return;
+      /* Cut short in transit, say: the next answer may come whole. */
+      if (call->validate != NULL && !call->validate (body, call->validate_data, error))
+        return MT_HTTP_RETRY;
+      return MT_HTTP_DONE;
     }
 
   bucket_region = soup_message_headers_get_one (headers, "x-amz-bucket-region");
@@ -810,7 +562,7 @@ answer_complete (Request *request)
    * comparison is with the region this attempt was signed for: requests in
    * flight together all meet the redirect, and all follow it. */
   if ((status == 301 || status == 307 || status == 400) && bucket_region != NULL &&
-      !request->redirected && strcmp (bucket_region, request->signed_region) != 0 &&
+      !call->redirected && strcmp (bucket_region, call->signed_region) != 0 &&
       mt_aws_region_is_valid (bucket_region))
     {
       if (strcmp (bucket_region, self->region) != 0)
@@ -818,141 +570,50 @@ answer_complete (Request *request)
           g_debug ("bucket %s is in %s, not %s", self->bucket, bucket_region, self->region);
           set_region (self, bucket_region);
         }
-      request->redirected = TRUE;
-      /* Going to the right place is not another attempt. */
-      request->attempt--;
+      call->redirected = TRUE;
       error_doc_clear (&doc);
-      g_clear_object (&request->stream);
-      g_clear_object (&request->message);
-      send_attempt (request);
-      return;
+      return MT_HTTP_RESEND;
     }
 
-  error = s3_error (self, status, &doc);
-  if (is_retryable (status, doc.code))
-    retry_after_or_fail (request, error, retry_after_ms (headers));
-  else
-    fail (request, error);
+  *error = s3_error (self, status, &doc);
+  verdict = is_retryable (status, doc.code) ? MT_HTTP_RETRY : MT_HTTP_FAIL;
+  if (verdict == MT_HTTP_RETRY)
+    *wait_ms = retry_after_ms (headers);
   error_doc_clear (&doc);
-}
-
-static void on_body_read (GObject *source, GAsyncResult *result, gpointer data);
-
-static void
-read_more (Request *request)
-{
-  g_input_stream_read_bytes_async (request->stream, READ_CHUNK, G_PRIORITY_DEFAULT,
-                                   g_task_get_cancellable (request->task), on_body_read, request);
+  return verdict;
 }
 
 static GError *
-network_error (Request *request,
-               GError  *cause)
+s3_transport_error (gpointer  data,
+                    GError   *cause,
+                    gboolean  tls)
 {
-  MtS3Client *self = request->client;
+  S3Call *call = data;
+  MtS3Client *self = call->client;
 
+  /* A certificate that cannot be trusted does not get better by asking again. */
+  if (tls)
+    return g_error_new (MT_S3_ERROR, MT_S3_ERROR_TLS,
+                        _("The TLS certificate of %s cannot be trusted (%s). Check the endpoint and the system's certificates."),
+                        self->endpoint->host, cause->message);
   return g_error_new (MT_S3_ERROR, MT_S3_ERROR_NETWORK,
                       _("Could not reach S3 at %s: %s. Check the network connection."),
                       self->endpoint->host, cause->message);
 }
 
-/* A certificate that cannot be trusted does not get better by asking
- * again: fail at once, and say so. */
-static void
-transport_failed (Request *request,
-                  GError  *cause)
+static GError *
+s3_too_large (gpointer data,
+              guint64  size,
+              gsize    limit)
 {
-  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    fail (request, g_error_copy (cause));
-  else if (cause->domain == G_TLS_ERROR)
-    fail (request, g_error_new (MT_S3_ERROR, MT_S3_ERROR_TLS,
-                                _("The TLS certificate of %s cannot be trusted (%s). Check the endpoint and the system's certificates."),
-                                request->client->endpoint->host, cause->message));
-  else
-    retry_or_fail (request, network_error (request, cause));
-}
+  S3Call *call = data;
 
-static void
-on_body_read (GObject      *source,
-              GAsyncResult *result,
-              gpointer      data)
-{
-  Request *request = data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) chunk = NULL;
-  gboolean success = SOUP_STATUS_IS_SUCCESSFUL (request->status);
-  gsize limit = success ? request->max_size : MAX_ERROR_BODY;
-
-  chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
-  if (chunk == NULL)
-    {
-      /* Cut off part way: the answer cannot be trusted, ask again. */
-      transport_failed (request, error);
-      return;
-    }
-
-  if (g_bytes_get_size (chunk) == 0)
-    {
-      answer_complete (request);
-      return;
-    }
-
-  if (request->body->len + g_bytes_get_size (chunk) > limit)
-    {
-      if (success)
-        {
-          fail (request, request->too_large_is_error
-                ? g_error_new (MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE,
-                               _("The object is larger than %" G_GSIZE_FORMAT " bytes, the most Mealtrace reads."),
-                               limit)
-                : g_error_new_literal (MT_S3_ERROR, MT_S3_ERROR_MALFORMED,
-                                       _("S3 sent an answer far larger than any listing. Check the endpoint.")));
-          return;
-        }
-      /* An error document this long is cut; what matters is at its start. */
-      g_byte_array_append (request->body, g_bytes_get_data (chunk, NULL), limit - request->body->len);
-      answer_complete (request);
-      return;
-    }
-  g_byte_array_append (request->body, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
-  read_more (request);
-}
-
-static void
-on_sent (GObject      *source,
-         GAsyncResult *result,
-         gpointer      data)
-{
-  Request *request = data;
-  g_autoptr(GError) error = NULL;
-  SoupMessageHeaders *headers;
-
-  request->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
-  if (request->stream == NULL)
-    {
-      transport_failed (request, error);
-      return;
-    }
-
-  request->status = soup_message_get_status (request->message);
-  headers = soup_message_get_response_headers (request->message);
-
-  /* Refuse what is too large before reading a byte of it. */
-  if (SOUP_STATUS_IS_SUCCESSFUL (request->status) &&
-      soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      (guint64) soup_message_headers_get_content_length (headers) > request->max_size)
-    {
-      fail (request, request->too_large_is_error
-            ? g_error_new (MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE,
-                           _("The object is %" G_GUINT64_FORMAT " bytes, more than the %" G_GSIZE_FORMAT " Mealtrace reads."),
-                           (guint64) soup_message_headers_get_content_length (headers), request->max_size)
-            : g_error_new_literal (MT_S3_ERROR, MT_S3_ERROR_MALFORMED,
-                                   _("S3 announced an answer far larger than any listing. Check the endpoint.")));
-      return;
-    }
-
-  request->body = g_byte_array_new ();
-  read_more (request);
+  if (!call->too_large_is_error)
+    return g_error_new_literal (MT_S3_ERROR, MT_S3_ERROR_MALFORMED,
+                                _("S3 sent an answer far larger than any listing. Check the endpoint."));
+  return g_error_new (MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE,
+                      _("The object is %" G_GUINT64_FORMAT " bytes or more, more than the %" G_GSIZE_FORMAT " Mealtrace reads."),
+                      size, limit);
 }
 
 static MtSigv4Credentials
@@ -967,22 +628,23 @@ signing_credentials (MtS3Client *self)
   return credentials;
 }
 
-/* Signs and sends one attempt; the request holds a place in flight. */
-static void
-send_attempt (Request *request)
+/* Builds and signs one attempt, for the region as it stands now. */
+static SoupMessage *
+s3_prepare (gpointer data)
 {
-  MtS3Client *self = request->client;
+  S3Call *call = data;
+  MtS3Client *self = call->client;
   MtS3Endpoint *endpoint = self->endpoint;
   g_autofree char *path = NULL;
   g_autoptr(GUri) uri = NULL;
   g_autoptr(MtSigv4Request) signing = NULL;
   g_autoptr(MtSigv4Result) signature = NULL;
+  SoupMessage *message;
   SoupMessageHeaders *headers;
   MtSigv4Credentials credentials = signing_credentials (self);
   MtSigv4Params params = { 0 };
 
-  request->attempt++;
-  path = g_strconcat (endpoint->base_path, request->path, NULL);
+  path = g_strconcat (endpoint->base_path, call->path, NULL);
   if (path[0] == '\0')
     {
       g_free (path);
@@ -991,32 +653,29 @@ send_attempt (Request *request)
 
   /* Built, not parsed: parsing would resolve `.` and `..` in keys. */
   uri = g_uri_build (SOUP_HTTP_URI_FLAGS, endpoint->scheme, NULL, endpoint->hostname,
-                     endpoint->port, path, request->query, NULL);
-  request->message = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
-  /* Redirects are S3's to explain (a region) and ours to follow, signed
-   * again: libsoup would carry the session token to wherever they point. */
-  soup_message_add_flags (request->message, SOUP_MESSAGE_NO_REDIRECT);
-  g_free (request->signed_region);
-  request->signed_region = g_strdup (self->region);
+                     endpoint->port, path, call->query, NULL);
+  message = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
+  g_free (call->signed_region);
+  call->signed_region = g_strdup (self->region);
 
   params.mode = MT_SIGV4_S3;
   params.region = self->region;
   params.service = "s3";
   params.time = g_get_real_time () / G_USEC_PER_SEC;
-  signing = mt_sigv4_request_new (SOUP_METHOD_GET, path, request->query);
+  signing = mt_sigv4_request_new (SOUP_METHOD_GET, path, call->query);
   mt_sigv4_request_add_header (signing, "host", endpoint->host);
   signature = mt_sigv4_sign (signing, &credentials, &params);
 
-  headers = soup_message_get_request_headers (request->message);
+  headers = soup_message_get_request_headers (message);
   for (guint i = 0; i + 1 < signature->headers->len; i += 2)
     soup_message_headers_replace (headers, g_ptr_array_index (signature->headers, i),
                                   g_ptr_array_index (signature->headers, i + 1));
-
-  self->requests++;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REQUESTS]);
-  soup_session_send_async (self->session, request->message, G_PRIORITY_DEFAULT,
-                           g_task_get_cancellable (request->task), on_sent, request);
+  return message;
 }
+
+static const MtHttpHandler s3_handler = {
+  s3_prepare, s3_judge, s3_transport_error, s3_too_large,
+};
 
 static void
 s3_request_async (MtS3Client          *self,
@@ -1030,27 +689,16 @@ s3_request_async (MtS3Client          *self,
                   GAsyncReadyCallback  callback,
                   gpointer             user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
-  Request *request = g_new0 (Request, 1);
+  S3Call *call = g_new0 (S3Call, 1);
 
-  request->client = g_object_ref (self);
-  request->task = task;
-  request->path = g_strdup (path);
-  request->query = g_strdup (query);
-  request->max_size = max_size;
-  request->too_large_is_error = too_large_is_error;
-  request->validate = validate;
-  request->validate_data = validate_data;
-  g_task_set_source_tag (task, s3_request_async);
-  g_task_set_task_data (task, request, request_free);
-
-  if (g_task_return_error_if_cancelled (task))
-    {
-      request->state = REQUEST_DONE;
-      g_object_unref (task);
-      return;
-    }
-  acquire_place (request);
+  call->client = g_object_ref (self);
+  call->path = g_strdup (path);
+  call->query = g_strdup (query);
+  call->too_large_is_error = too_large_is_error;
+  call->validate = validate;
+  call->validate_data = validate_data;
+  mt_http_send_async (self->http, &s3_handler, call, s3_call_free, max_size, cancellable,
+                      callback, user_data);
 }
 
 static GBytes *
@@ -1058,7 +706,7 @@ s3_request_finish (MtS3Client    *self,
                    GAsyncResult  *result,
                    GError       **error)
 {
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return mt_http_send_finish (self->http, result, error);
 }
 
 /* Listing */
@@ -1279,7 +927,7 @@ on_page (GObject      *source,
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
 
-  body = s3_request_finish (MT_S3_CLIENT (source), result, &error);
+  body = s3_request_finish (g_task_get_source_object (task), result, &error);
   if (body == NULL)
     {
       g_prefix_error (&error, _("Listing “%s”: "), listing->prefix);
@@ -1410,7 +1058,7 @@ on_object (GObject      *source,
 {
   g_autoptr(GTask) task = data;
   GError *error = NULL;
-  GBytes *body = s3_request_finish (MT_S3_CLIENT (source), result, &error);
+  GBytes *body = s3_request_finish (g_task_get_source_object (task), result, &error);
 
   if (body == NULL)
     g_task_return_error (task, error);
