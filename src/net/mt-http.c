@@ -281,6 +281,13 @@ mt_http_get_retries (MtHttp *self)
   return self->retries;
 }
 
+guint
+mt_http_get_in_flight (MtHttp *self)
+{
+  g_return_val_if_fail (MT_IS_HTTP (self), 0);
+  return self->in_flight;
+}
+
 void
 mt_http_set_gate (MtHttp     *self,
                   MtHttpGate  gate,

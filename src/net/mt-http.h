@@ -67,9 +67,10 @@ guint     mt_http_get_retry_delay_ms (MtHttp              *self);
 void      mt_http_set_retry_delay_ms (MtHttp              *self,
                                       guint                retry_delay_ms);
 
-/* Sent, retried, and waiting for a free place or the pace. */
+/* Sent and retried so far, and on the wire now. */
 guint     mt_http_get_requests       (MtHttp              *self);
 guint     mt_http_get_retries        (MtHttp              *self);
+guint     mt_http_get_in_flight      (MtHttp              *self);
 
 /* The pace every attempt must pass before it is sent. */
 void      mt_http_set_gate           (MtHttp              *self,
