@@ -4,7 +4,12 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "mt-http.h"
+#include "mt-time.h"
 
 /* An error document is a few hundred bytes. */
 #define MAX_ERROR_BODY (64 * 1024)
@@ -24,7 +29,7 @@ struct _MtHttp
 
   guint in_flight;
   GQueue waiting; /* Call, for a free place or the pace */
-  guint gate_timer;
+  GSource *gate_timer;
   guint requests;
   guint retries;
 };
@@ -92,7 +97,11 @@ mt_http_dispose (GObject *object)
 
   /* Every call holds a reference, so none is left. */
   g_warn_if_fail (g_queue_is_empty (&self->waiting));
-  g_clear_handle_id (&self->gate_timer, g_source_remove);
+  if (self->gate_timer != NULL)
+    {
+      g_source_destroy (self->gate_timer);
+      g_clear_pointer (&self->gate_timer, g_source_unref);
+    }
   if (self->session != NULL)
     soup_session_abort (self->session);
   g_clear_object (&self->session);
@@ -373,7 +382,7 @@ on_gate_timer (gpointer data)
 {
   MtHttp *self = data;
 
-  self->gate_timer = 0;
+  g_clear_pointer (&self->gate_timer, g_source_unref);
   pump (self);
   return G_SOURCE_REMOVE;
 }
@@ -386,18 +395,21 @@ pump (MtHttp *self)
     {
       Call *next;
 
-      if (self->gate != NULL && self->gate_timer == 0)
+      if (self->gate != NULL && self->gate_timer == NULL)
         {
           guint wait_ms = self->gate (self->gate_data);
 
           if (wait_ms > 0)
             {
-              self->gate_timer = g_timeout_add (wait_ms, on_gate_timer, self);
-              g_source_set_name_by_id (self->gate_timer, "[mealtrace] http pace");
+              /* In the caller's context, like the calls themselves. */
+              self->gate_timer = g_timeout_source_new (wait_ms);
+              g_source_set_callback (self->gate_timer, on_gate_timer, self, NULL);
+              g_source_set_name (self->gate_timer, "[mealtrace] http pace");
+              g_source_attach (self->gate_timer, g_main_context_get_thread_default ());
               return;
             }
         }
-      else if (self->gate_timer != 0)
+      else if (self->gate_timer != NULL)
         return;
 
       next = g_queue_pop_head (&self->waiting);
@@ -521,10 +533,15 @@ answer_complete (Call *call)
       retry_or_fail (call, error, wait_ms);
       break;
     case MT_HTTP_RESEND:
-      /* Going to the right place is not another attempt. */
+      /* Going to the right place, or asking in words the server takes, is
+       * not another attempt; it is another request, so it passes the pace
+       * first, ahead of the calls still waiting. */
       call->attempt--;
       drop_attempt (call);
-      send_attempt (call);
+      call->state = CALL_WAITING;
+      g_queue_push_head (&call->http->waiting, call);
+      watch_cancellation (call);
+      release_place (call->http);
       break;
     case MT_HTTP_FAIL:
     default:
@@ -687,4 +704,125 @@ mt_http_send_finish (MtHttp        *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Header values */
+
+static int
+month_number (const char *name)
+{
+  static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+  for (int i = 0; i < 12; i++)
+    if (g_ascii_strncasecmp (name, months + 3 * i, 3) == 0)
+      return i + 1;
+  return 0;
+}
+
+/* "Mon Nov 23 2026 10:00:00 GMT+0000 (Coordinated Universal Time)", what
+ * JavaScript's Date.toString() writes; the weekday and the zone's name are
+ * optional. */
+static gboolean
+parse_javascript_date (const char *text,
+                       gint64     *unix_ms)
+{
+  char month[4] = "";
+  int day, year, hour, minute, second, consumed = 0, offset = 0;
+  g_autoptr(GDateTime) time = NULL;
+  const char *p;
+
+  if (sscanf (text, "%*3[A-Za-z] %3[A-Za-z] %d %d %d:%d:%d GMT%n",
+              month, &day, &year, &hour, &minute, &second, &consumed) != 6 &&
+      sscanf (text, "%3[A-Za-z] %d %d %d:%d:%d GMT%n",
+              month, &day, &year, &hour, &minute, &second, &consumed) != 6)
+    return FALSE;
+  if (consumed == 0 || month_number (month) == 0)
+    return FALSE;
+  p = text + consumed;
+  if ((p[0] == '+' || p[0] == '-') && g_ascii_isdigit (p[1]) && g_ascii_isdigit (p[2]) &&
+      g_ascii_isdigit (p[3]) && g_ascii_isdigit (p[4]))
+    {
+      offset = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[3] - '0') * 10 + (p[4] - '0')) * 60;
+      if (p[0] == '-')
+        offset = -offset;
+      p += 5;
+    }
+  if (*p != '\0' && *p != ' ')
+    return FALSE;
+  time = g_date_time_new_utc (year, month_number (month), day, hour, minute, second);
+  if (time == NULL)
+    return FALSE;
+  *unix_ms = (g_date_time_to_unix (time) - offset) * 1000;
+  return TRUE;
+}
+
+gboolean
+mt_http_parse_moment (const char *text,
+                      gint64     *unix_ms,
+                      gboolean   *to_the_second)
+{
+  g_autoptr(GDateTime) date = NULL;
+  gboolean whole = TRUE;
+  char *end = NULL;
+  double number;
+
+  if (text == NULL)
+    return FALSE;
+  while (g_ascii_isspace (*text))
+    text++;
+
+  number = g_ascii_strtod (text, &end);
+  if (end != text && *end == '\0' && isfinite (number) && number > 1e9)
+    {
+      /* Unix milliseconds, or seconds. */
+      if (number > 1e12)
+        {
+          *unix_ms = (gint64) number;
+          whole = FALSE;
+        }
+      else
+        {
+          *unix_ms = (gint64) (number * 1000.0);
+          whole = floor (number) == number;
+        }
+    }
+  else if (mt_time_parse_iso8601 (text, NULL, unix_ms, NULL))
+    whole = strchr (text, '.') == NULL;
+  else if ((date = soup_date_time_new_from_http_string (text)) != NULL)
+    *unix_ms = g_date_time_to_unix (date) * 1000;
+  else if (!parse_javascript_date (text, unix_ms))
+    return FALSE;
+
+  if (to_the_second != NULL)
+    *to_the_second = whole;
+  return TRUE;
+}
+
+gboolean
+mt_http_get_retry_after (SoupMessageHeaders *headers,
+                         gint64             *wait_ms)
+{
+  const char *value = soup_message_headers_get_one (headers, "Retry-After");
+  g_autoptr(GDateTime) date = NULL;
+  char *end = NULL;
+  double seconds;
+
+  if (value == NULL)
+    return FALSE;
+  while (g_ascii_isspace (*value))
+    value++;
+  seconds = g_ascii_strtod (value, &end);
+  if (end != value && g_ascii_isdigit (*value) && isfinite (seconds))
+    {
+      while (g_ascii_isspace (*end))
+        end++;
+      if (*end != '\0' || seconds > 1e7)
+        return FALSE;
+      *wait_ms = (gint64) ceil (seconds * 1000.0);
+      return TRUE;
+    }
+  if ((date = soup_date_time_new_from_http_string (value)) == NULL)
+    return FALSE;
+  *wait_ms = MAX (g_date_time_to_unix (date) * 1000 - g_get_real_time () / 1000, 0);
+  return TRUE;
 }

@@ -91,4 +91,19 @@ GBytes   *mt_http_send_finish        (MtHttp              *self,
                                       GAsyncResult        *result,
                                       GError             **error);
 
+/* A moment a server names in a header, in Unix milliseconds: an HTTP
+ * date, ISO 8601, JavaScript's Date.toString() ("Mon Nov 23 2026 10:00:00
+ * GMT+0000 (…)"), or Unix seconds or milliseconds. @to_the_second (may be
+ * %NULL): whether it was given to the second only, so that the moment meant
+ * may be up to a second later. */
+gboolean  mt_http_parse_moment       (const char          *text,
+                                      gint64              *unix_ms,
+                                      gboolean            *to_the_second);
+
+/* How long Retry-After asks to wait, in milliseconds: seconds (fractions
+ * allowed, rounded up) or an HTTP date. FALSE when there is none, or none
+ * that can be read. */
+gboolean  mt_http_get_retry_after    (SoupMessageHeaders  *headers,
+                                      gint64              *wait_ms);
+
 G_END_DECLS

@@ -9,6 +9,7 @@
 
 #include "mt-http.h"
 #include "mt-langfuse-client.h"
+#include "mt-rate-limit.h"
 #include "mt-sigv4.h"
 #include "mt-time.h"
 #include "mt-trace.h"
@@ -23,6 +24,8 @@ G_DEFINE_QUARK (mt-langfuse-error-quark, mt_langfuse_error)
 /* Generations start after their trace's root: those of a trace near the
  * window's end may start after it. */
 #define GENERATION_MARGIN_MS (60 * 60 * 1000)
+/* Longer than this, and the user had better come back later. */
+#define MAX_RETRY_AFTER_MS (10 * 60 * 1000)
 #define V2_LIMIT 1000
 #define V1_LIMIT 100
 
@@ -56,14 +59,6 @@ mt_langfuse_api_from_string (const char    *text,
   return TRUE;
 }
 
-/* The server's announced rate limit, and what is left of it. */
-typedef struct {
-  gboolean known;
-  guint limit;
-  gint remaining;      /* our own count, never above the server's */
-  gint64 window_end;   /* monotonic µs; 0 when not known */
-} RateLimit;
-
 struct _MtLangfuseClient
 {
   GObject parent_instance;
@@ -72,7 +67,7 @@ struct _MtLangfuseClient
   char *authorization; /* "Basic …" */
   char *secret_key;    /* only to keep it out of messages */
   MtHttp *http;
-  RateLimit rate;
+  MtRateLimit *rate;
   MtLangfuseApi detected;
   gboolean slicing;
   gboolean rate_limited;
@@ -118,6 +113,7 @@ mt_langfuse_client_finalize (GObject *object)
   wipe (self->authorization);
   wipe (self->secret_key);
   g_clear_object (&self->http);
+  g_clear_pointer (&self->rate, mt_rate_limit_free);
 
   G_OBJECT_CLASS (mt_langfuse_client_parent_class)->finalize (object);
 }
@@ -198,39 +194,25 @@ set_rate_limited (MtLangfuseClient *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RATE_LIMITED]);
 }
 
-/* The pace: a request goes out only while the announced budget lasts, and
- * otherwise when the server's window turns. */
+/* The pace: a request goes out only while the server's window has room. */
 static guint
 rate_gate (gpointer data)
 {
   MtLangfuseClient *self = data;
-  RateLimit *rate = &self->rate;
-  gint64 now = g_get_monotonic_time ();
+  gint64 wait = mt_rate_limit_admit (self->rate, g_get_monotonic_time ());
 
-  if (!rate->known)
+  set_rate_limited (self, wait > 0);
+  if (wait <= 0)
     return 0;
-  if (rate->window_end != 0 && now >= rate->window_end)
-    {
-      rate->remaining = rate->limit;
-      rate->window_end = 0;
-    }
-  if (rate->remaining > 0)
-    {
-      rate->remaining--;
-      set_rate_limited (self, FALSE);
-      return 0;
-    }
-  set_rate_limited (self, TRUE);
-  /* A little past the window's end, so that the server's has turned too. */
-  if (rate->window_end != 0)
-    return (guint) ((rate->window_end - now) / 1000) + 50;
-  return 200;
+  /* Rounded up, so as not to ask again a moment too early. */
+  return (guint) MIN ((wait + 999) / 1000, G_MAXUINT32 - 1);
 }
 
 static void
 mt_langfuse_client_init (MtLangfuseClient *self)
 {
   self->slicing = TRUE;
+  self->rate = mt_rate_limit_new ();
   self->http = mt_http_new ();
   mt_http_set_max_in_flight (self->http, 8);
   mt_http_set_gate (self->http, rate_gate, self);
@@ -362,58 +344,15 @@ static void
 update_rate_limit (MtLangfuseClient   *self,
                    SoupMessageHeaders *headers,
                    guint               status,
-                   guint               retry_after_ms)
+                   gint64              retry_after_ms)
 {
-  RateLimit *rate = &self->rate;
-  const char *limit_text = soup_message_headers_get_one (headers, "X-RateLimit-Limit");
-  const char *remaining_text = soup_message_headers_get_one (headers, "X-RateLimit-Remaining");
-  const char *reset_text = soup_message_headers_get_one (headers, "X-RateLimit-Reset");
-  gint64 now = g_get_monotonic_time ();
-  guint64 limit, remaining;
-  gint64 window_end = 0;
-  gint others;
+  guint in_flight = mt_http_get_in_flight (self->http);
 
-  if (status == 429 && retry_after_ms > 0)
-    {
-      /* Nobody sends until the server said to. */
-      rate->known = TRUE;
-      rate->remaining = 0;
-      rate->window_end = MAX (rate->window_end, now + (gint64) retry_after_ms * 1000);
-      if (rate->limit == 0)
-        rate->limit = 1;
-    }
-
-  if (limit_text == NULL || remaining_text == NULL ||
-      !g_ascii_string_to_unsigned (limit_text, 10, 1, G_MAXINT32, &limit, NULL) ||
-      !g_ascii_string_to_unsigned (remaining_text, 10, 0, G_MAXINT32, &remaining, NULL))
-    return;
-
-  if (reset_text != NULL)
-    {
-      double reset = g_ascii_strtod (reset_text, NULL);
-      gint64 wall = g_get_real_time ();
-
-      /* Seconds from now, or a moment: Unix seconds or milliseconds. */
-      if (reset > 1e12)
-        window_end = now + ((gint64) reset * 1000 - wall);
-      else if (reset > 1e9)
-        window_end = now + ((gint64) (reset * 1e6) - wall);
-      else if (reset >= 0)
-        window_end = now + (gint64) (reset * 1e6);
-    }
-
-  /* The server has not yet counted the requests still on the wire. */
-  others = (gint) mt_http_get_in_flight (self->http) - 1;
-  rate->known = TRUE;
-  rate->limit = (guint) limit;
-  if (rate->window_end == 0 || window_end > rate->window_end + 500000)
-    {
-      /* A new window. */
-      rate->window_end = window_end;
-      rate->remaining = MAX ((gint) remaining - MAX (others, 0), 0);
-    }
-  else
-    rate->remaining = MIN (rate->remaining, MAX ((gint) remaining - MAX (others, 0), 0));
+  mt_rate_limit_observe (self->rate, g_get_monotonic_time (), g_get_real_time () / 1000, status,
+                         soup_message_headers_get_one (headers, "X-RateLimit-Limit"),
+                         soup_message_headers_get_one (headers, "X-RateLimit-Remaining"),
+                         soup_message_headers_get_one (headers, "X-RateLimit-Reset"),
+                         retry_after_ms, in_flight > 0 ? in_flight - 1 : 0);
 }
 
 /* Pages */
@@ -899,6 +838,7 @@ typedef struct {
   GHashTable *generations;   /* generation id → Generation */
   GHashTable *users;         /* user ids already announced */
   gboolean v1_fields;        /* whether the server takes v1's `fields` */
+  gboolean generations_asked; /* v2: the generations' walk has begun */
 } Fetch;
 
 static void
@@ -1029,16 +969,38 @@ page_prepare (gpointer data)
   return message;
 }
 
-/* How long the server asked to wait, from Retry-After (seconds only). */
-static guint
-retry_after_ms (SoupMessageHeaders *headers)
+/* How long the server asked to wait: Retry-After, else what a JSON body
+ * says ({"details": {"retryAfterSeconds": 12}}, or "retryAfter" at the top);
+ * -1 when nothing says. */
+static gint64
+retry_after_of (SoupMessageHeaders *headers,
+                GBytes             *body)
 {
-  const char *value = soup_message_headers_get_one (headers, "Retry-After");
-  guint64 seconds;
+  g_autoptr(JsonParser) parser = NULL;
+  gsize length = 0;
+  const char *data = body != NULL ? g_bytes_get_data (body, &length) : NULL;
+  JsonObject *object;
+  JsonNode *details;
+  gint64 wait_ms;
+  double seconds;
 
-  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 0, 600, &seconds, NULL))
-    return 0;
-  return (guint) seconds * 1000;
+  if (mt_http_get_retry_after (headers, &wait_ms))
+    return wait_ms;
+  if (data == NULL || length == 0 || data[0] != '{')
+    return -1;
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, data, (gssize) length, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return -1;
+  object = json_node_get_object (json_parser_get_root (parser));
+  details = json_object_get_member (object, "details");
+  seconds = details != NULL && JSON_NODE_HOLDS_OBJECT (details)
+            ? member_number (json_node_get_object (details), "retryAfterSeconds") : NAN;
+  if (isnan (seconds))
+    seconds = member_number (object, "retryAfter");
+  if (isnan (seconds) || seconds < 0 || seconds > 1e7)
+    return -1;
+  return (gint64) ceil (seconds * 1000.0);
 }
 
 /* A message from the server, fit to show: short, one line, and with
@@ -1090,12 +1052,16 @@ page_judge (gpointer      data,
   MtLangfuseClient *self = fetch->client;
   guint status = soup_message_get_status (message);
   SoupMessageHeaders *headers = soup_message_get_response_headers (message);
-  guint retry_after = retry_after_ms (headers);
+  gint64 retry_after;
   g_autofree char *said = NULL;
 
-  update_rate_limit (self, headers, status, retry_after);
   if (SOUP_STATUS_IS_SUCCESSFUL (status))
-    return MT_HTTP_DONE;
+    {
+      update_rate_limit (self, headers, status, -1);
+      return MT_HTTP_DONE;
+    }
+  retry_after = retry_after_of (headers, body);
+  update_rate_limit (self, headers, status, status == 429 ? retry_after : -1);
 
   said = scrub (self, body);
   switch (status)
@@ -1133,9 +1099,17 @@ page_judge (gpointer      data,
                      self->base_url);
       return MT_HTTP_FAIL;
     case 429:
+      set_rate_limited (self, TRUE);
+      if (retry_after > MAX_RETRY_AFTER_MS)
+        {
+          g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED,
+                       _("Langfuse’s rate limit for these API keys is reached, and it asks to wait %u minutes. Try again then."),
+                       (guint) ((retry_after + 59999) / 60000));
+          return MT_HTTP_FAIL;
+        }
       g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED,
-                   _("Langfuse kept answering that the rate limit is reached (429). Try again later, or with fewer requests in flight."));
-      *wait_ms = retry_after;
+                   _("Langfuse kept answering that the rate limit is reached (429). Try again in a minute."));
+      *wait_ms = (guint) MAX (retry_after, 0);
       return MT_HTTP_RETRY;
     default:
       if (status >= 500)
@@ -1143,7 +1117,7 @@ page_judge (gpointer      data,
           /* 5xx and Cloudflare's 524: the server may answer next time. */
           g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_SERVER,
                        _("Langfuse answered %u for %s. Try again later."), status, request->label);
-          *wait_ms = retry_after;
+          *wait_ms = (guint) CLAMP (retry_after, 0, MAX_RETRY_AFTER_MS);
           return MT_HTTP_RETRY;
         }
       g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_FAILED,
@@ -1285,7 +1259,8 @@ slices_for (Fetch  *fetch,
   rest = (double) (page->oldest - from);
   pages = ceil (rest / MAX (covered, 1.0));
   slices = (guint) CLAMP (pages, 1.0, (double) MAX (mt_http_get_max_in_flight (self->http) / 2, 1));
-  if (self->rate.known && (double) self->rate.remaining < 2 * (pages + slices))
+  if (mt_rate_limit_is_known (self->rate) &&
+      (double) mt_rate_limit_get_remaining (self->rate, g_get_monotonic_time ()) < 2 * (pages + slices))
     return 1;
   return slices;
 }
@@ -1374,9 +1349,12 @@ on_page_parsed (GObject      *source,
 
       if (done->probe && done->kind == KIND_V2_ROOTS && fetch->requested == MT_LANGFUSE_API_AUTO)
         fetch->client->detected = MT_LANGFUSE_API_V2;
-      if (done->probe && done->kind == KIND_V2_ROOTS)
-        /* v2 it is: the generations' walk may start. */
-        request_page (task, KIND_V2_GENERATIONS, fetch->from, fetch->to + GENERATION_MARGIN_MS, NULL, 1, TRUE);
+      if (done->probe && done->kind == KIND_V2_ROOTS && !fetch->generations_asked)
+        {
+          /* v2 it is: the generations' walk may start. */
+          fetch->generations_asked = TRUE;
+          request_page (task, KIND_V2_GENERATIONS, fetch->from, fetch->to + GENERATION_MARGIN_MS, NULL, 1, TRUE);
+        }
 
       if (slices > 1)
         {
@@ -1606,7 +1584,15 @@ mt_langfuse_client_fetch_traces_async (MtLangfuseClient    *self,
   fetch->used = api == MT_LANGFUSE_API_V1 ? MT_LANGFUSE_API_V1 : MT_LANGFUSE_API_V2;
 
   if (fetch->used == MT_LANGFUSE_API_V2)
-    request_page (task, KIND_V2_ROOTS, from, to, NULL, 1, TRUE);
+    {
+      request_page (task, KIND_V2_ROOTS, from, to, NULL, 1, TRUE);
+      /* Known to be v2: both walks at once. Else the first answer tells. */
+      if (api == MT_LANGFUSE_API_V2)
+        {
+          fetch->generations_asked = TRUE;
+          request_page (task, KIND_V2_GENERATIONS, from, to + GENERATION_MARGIN_MS, NULL, 1, TRUE);
+        }
+    }
   else
     {
       request_page (task, KIND_V1_TRACES, from, to, NULL, 1, TRUE);

@@ -518,16 +518,15 @@ set_region (MtS3Client *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGION]);
 }
 
-/* How long the server asked to wait, from Retry-After (seconds only). */
+/* How long the server asked to wait (Retry-After), at most five minutes. */
 static guint
 retry_after_ms (SoupMessageHeaders *headers)
 {
-  const char *value = soup_message_headers_get_one (headers, "Retry-After");
-  guint64 seconds;
+  gint64 wait_ms;
 
-  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 0, 300, &seconds, NULL))
+  if (!mt_http_get_retry_after (headers, &wait_ms))
     return 0;
-  return (guint) seconds * 1000;
+  return (guint) MIN (wait_ms, 300000);
 }
 
 static MtHttpVerdict

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mt-fake-s3.h"
+#include "mt-fake-server.h"
 #include "mt-sigv4.h"
 #include "mt-time.h"
 
@@ -17,40 +18,21 @@ typedef struct {
   char *etag;
 } FakeObject;
 
-typedef struct {
-  MtFakeS3Fault fault;
-  guint count;
-  char *prefix;
-} Fault;
-
-typedef struct {
-  MtFakeS3 *self;
-  SoupServerMessage *msg;
-  guint source;
-} Delayed;
-
 struct _MtFakeS3
 {
   GObject parent_instance;
 
-  SoupServer *server;
-  char *endpoint;
+  MtFakeServer *server;
   char *region;
   char *access_key_id;
   char *secret_access_key;
   char *session_token;
   GHashTable *buckets; /* name → GTree of key → FakeObject */
-  GQueue faults;
-  GPtrArray *held;     /* stolen connections kept open */
-  GList *delays;       /* Delayed answers */
   guint latency_ms;
   guint stall_ms;
   guint page_size;
   gint64 clock_offset;
   guint wrong_region_status;
-  guint requests;
-  guint in_flight;
-  guint max_in_flight;
 };
 
 G_DEFINE_FINAL_TYPE (MtFakeS3, mt_fake_s3, G_TYPE_OBJECT)
@@ -66,46 +48,16 @@ fake_object_free (gpointer data)
 }
 
 static void
-delayed_free (Delayed *delayed)
-{
-  g_object_unref (delayed->msg);
-  g_free (delayed);
-}
-
-static void
-fault_free (gpointer data)
-{
-  Fault *fault = data;
-
-  g_free (fault->prefix);
-  g_free (fault);
-}
-
-static void
 mt_fake_s3_finalize (GObject *object)
 {
   MtFakeS3 *self = MT_FAKE_S3 (object);
 
-  /* Answers still held back are dropped with the server. */
-  for (GList *l = self->delays; l != NULL; l = l->next)
-    {
-      Delayed *delayed = l->data;
-
-      g_source_remove (delayed->source);
-      delayed_free (delayed);
-    }
-  g_list_free (self->delays);
-
-  soup_server_disconnect (self->server);
-  g_clear_object (&self->server);
-  g_ptr_array_unref (self->held);
-  g_free (self->endpoint);
+  g_clear_pointer (&self->server, mt_fake_server_free);
   g_free (self->region);
   g_free (self->access_key_id);
   g_free (self->secret_access_key);
   g_free (self->session_token);
   g_hash_table_unref (self->buckets);
-  g_queue_clear_full (&self->faults, fault_free);
 
   G_OBJECT_CLASS (mt_fake_s3_parent_class)->finalize (object);
 }
@@ -120,10 +72,8 @@ static void
 mt_fake_s3_init (MtFakeS3 *self)
 {
   self->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_tree_unref);
-  self->held = g_ptr_array_new_with_free_func (g_object_unref);
   self->page_size = 1000;
   self->wrong_region_status = 400;
-  g_queue_init (&self->faults);
 }
 
 /* Responses */
@@ -501,95 +451,20 @@ get_object (MtFakeS3          *self,
 
 /* Faults and delays */
 
-static MtFakeS3Fault
-take_fault (MtFakeS3   *self,
-            const char *target,
-            gboolean   *found)
-{
-  *found = FALSE;
-  for (GList *l = self->faults.head; l != NULL; l = l->next)
-    {
-      Fault *fault = l->data;
-      MtFakeS3Fault kind = fault->fault;
-
-      if (fault->prefix != NULL && !g_str_has_prefix (target, fault->prefix))
-        continue;
-      *found = TRUE;
-      if (--fault->count == 0)
-        {
-          g_queue_delete_link (&self->faults, l);
-          fault_free (fault);
-        }
-      return kind;
-    }
-  return MT_FAKE_S3_FAULT_NONE;
-}
-
-static gboolean
-on_delay_done (gpointer data)
-{
-  Delayed *delayed = data;
-
-  delayed->self->delays = g_list_remove (delayed->self->delays, delayed);
-  soup_server_message_unpause (delayed->msg);
-  delayed_free (delayed);
-  return G_SOURCE_REMOVE;
-}
-
-/* Holds the answer back @ms, as a network or a slow server would. */
-static void
-delay (MtFakeS3          *self,
-       SoupServerMessage *msg,
-       guint              ms)
-{
-  Delayed *delayed;
-
-  if (ms == 0)
-    return;
-  delayed = g_new0 (Delayed, 1);
-  delayed->self = self;
-  delayed->msg = g_object_ref (msg);
-  soup_server_message_pause (msg);
-  delayed->source = g_timeout_add (ms, on_delay_done, delayed);
-  self->delays = g_list_prepend (self->delays, delayed);
-}
-
-static void
-on_finished (SoupServerMessage *msg,
-             gpointer           data)
-{
-  MtFakeS3 *self = data;
-
-  if (g_object_get_data (G_OBJECT (msg), "mt-counted") != NULL)
-    {
-      g_object_set_data (G_OBJECT (msg), "mt-counted", NULL);
-      self->in_flight--;
-    }
-}
-
 /* Takes the connection from libsoup and leaves it as the fault says. */
 static void
 break_connection (MtFakeS3          *self,
                   SoupServerMessage *msg,
                   MtFakeS3Fault      fault)
 {
-  GIOStream *stream;
+  static const char huge[] = "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n"
+                             "Content-Length: 4294967296\r\n\r\n\xff\xd8\xff\xe0";
 
-  on_finished (msg, self);
-  stream = soup_server_message_steal_connection (msg);
+  /* The headers and a first few bytes; the 4 GiB never follow. */
   if (fault == MT_FAKE_S3_FAULT_HUGE_OBJECT)
-    {
-      static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n"
-                                 "Content-Length: 4294967296\r\n\r\n";
-
-      /* The headers and a first few bytes; the 4 GiB never follow. */
-      g_output_stream_write_all (g_io_stream_get_output_stream (stream), head, strlen (head), NULL, NULL, NULL);
-      g_output_stream_write_all (g_io_stream_get_output_stream (stream), "\xff\xd8\xff\xe0", 4, NULL, NULL, NULL);
-      g_ptr_array_add (self->held, stream);
-      return;
-    }
-  g_io_stream_close (stream, NULL, NULL);
-  g_object_unref (stream);
+    mt_fake_server_break (self->server, msg, huge, sizeof huge - 1);
+  else
+    mt_fake_server_break (self->server, msg, NULL, 0);
 }
 
 static void
@@ -607,11 +482,7 @@ handle (SoupServer        *server,
   GTree *objects;
   guint wait_ms = self->latency_ms;
 
-  self->requests++;
-  self->in_flight++;
-  self->max_in_flight = MAX (self->max_in_flight, self->in_flight);
-  g_object_set_data (G_OBJECT (msg), "mt-counted", GINT_TO_POINTER (1));
-  g_signal_connect_object (msg, "finished", G_CALLBACK (on_finished), self, 0);
+  mt_fake_server_arrived (self->server, msg);
 
   /* Path style: /bucket or /bucket/key (libsoup hands the path decoded). */
   slash = strchr (path + 1, '/');
@@ -623,13 +494,19 @@ handle (SoupServer        *server,
   if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_GET) != 0)
     {
       set_error (msg, 405, "MethodNotAllowed", "The specified method is not allowed.", NULL);
-      delay (self, msg, wait_ms);
+      mt_fake_server_delay (self->server, msg, wait_ms);
       return;
     }
 
-  fault = take_fault (self, listing ? (query != NULL && g_hash_table_lookup (query, "prefix") != NULL
-                                       ? (const char *) g_hash_table_lookup (query, "prefix") : "")
-                                    : key, &has_fault);
+  {
+    int code = MT_FAKE_S3_FAULT_NONE;
+
+    has_fault = mt_fake_server_take_fault (self->server,
+                                           listing ? (query != NULL && g_hash_table_lookup (query, "prefix") != NULL
+                                                      ? (const char *) g_hash_table_lookup (query, "prefix") : "")
+                                                   : key, &code);
+    fault = (MtFakeS3Fault) code;
+  }
   if (has_fault)
     {
       switch (fault)
@@ -686,14 +563,14 @@ handle (SoupServer        *server,
         }
       if (has_fault && fault != MT_FAKE_S3_FAULT_TRUNCATED && fault != MT_FAKE_S3_FAULT_CHUNKED)
         {
-          delay (self, msg, wait_ms);
+          mt_fake_server_delay (self->server, msg, wait_ms);
           return;
         }
     }
 
   if (!check_signature (self, msg, path))
     {
-      delay (self, msg, wait_ms);
+      mt_fake_server_delay (self->server, msg, wait_ms);
       return;
     }
 
@@ -721,7 +598,7 @@ handle (SoupServer        *server,
       soup_message_body_truncate (body);
       soup_message_body_append (body, SOUP_MEMORY_COPY, g_bytes_get_data (whole, NULL), half);
     }
-  delay (self, msg, wait_ms);
+  mt_fake_server_delay (self->server, msg, wait_ms);
 }
 
 /* Setup */
@@ -733,27 +610,19 @@ mt_fake_s3_new (const char *region,
                 const char *session_token)
 {
   MtFakeS3 *self = g_object_new (MT_TYPE_FAKE_S3, NULL);
-  g_autoptr(GError) error = NULL;
-  GSList *uris;
 
   self->region = g_strdup (region);
   self->access_key_id = g_strdup (access_key_id);
   self->secret_access_key = g_strdup (secret_access_key);
   self->session_token = g_strdup (session_token);
-  self->server = soup_server_new ("server-header", "AmazonS3", NULL);
-  soup_server_add_handler (self->server, NULL, handle, self, NULL);
-  if (!soup_server_listen_local (self->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error))
-    g_error ("fake S3 cannot listen: %s", error->message);
-  uris = soup_server_get_uris (self->server);
-  self->endpoint = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  self->server = mt_fake_server_new ("AmazonS3", handle, self);
   return self;
 }
 
 const char *
 mt_fake_s3_get_endpoint (MtFakeS3 *self)
 {
-  return self->endpoint;
+  return mt_fake_server_get_url (self->server);
 }
 
 static int
@@ -838,38 +707,29 @@ mt_fake_s3_add_fault (MtFakeS3      *self,
                       guint          count,
                       const char    *prefix)
 {
-  Fault *entry;
-
-  if (count == 0)
-    return;
-  entry = g_new0 (Fault, 1);
-  entry->fault = fault;
-  entry->count = count;
-  entry->prefix = g_strdup (prefix);
-  g_queue_push_tail (&self->faults, entry);
+  mt_fake_server_add_fault (self->server, fault, count, prefix);
 }
 
 void
 mt_fake_s3_clear_faults (MtFakeS3 *self)
 {
-  g_queue_clear_full (&self->faults, fault_free);
+  mt_fake_server_clear_faults (self->server);
 }
 
 guint
 mt_fake_s3_get_requests (MtFakeS3 *self)
 {
-  return self->requests;
+  return mt_fake_server_get_requests (self->server);
 }
 
 guint
 mt_fake_s3_get_max_in_flight (MtFakeS3 *self)
 {
-  return self->max_in_flight;
+  return mt_fake_server_get_max_in_flight (self->server);
 }
 
 void
 mt_fake_s3_reset_counters (MtFakeS3 *self)
 {
-  self->requests = 0;
-  self->max_in_flight = self->in_flight;
+  mt_fake_server_reset_counters (self->server);
 }
