@@ -24,6 +24,10 @@ G_DEFINE_QUARK (mt-langfuse-error-quark, mt_langfuse_error)
 /* Generations start after their trace's root: those of a trace near the
  * window's end may start after it. */
 #define GENERATION_MARGIN_MS (60 * 60 * 1000)
+/* A trace may have several roots; the earliest is the trace's. Roots are
+ * read from this long before the window, so that a trace whose first root
+ * is just before it is not taken for one in it. */
+#define ROOT_MARGIN_MS (60 * 60 * 1000)
 /* Longer than this, and the user had better come back later. */
 #define MAX_RETRY_AFTER_MS (10 * 60 * 1000)
 #define V2_LIMIT 1000
@@ -57,6 +61,87 @@ mt_langfuse_api_from_string (const char    *text,
   else
     return FALSE;
   return TRUE;
+}
+
+#define DEFAULT_BASE_URL "https://cloud.langfuse.com"
+
+/* Frees a secret, and the memory it stood in. */
+static void
+wipe_string (char *text)
+{
+  if (text != NULL)
+    memset (text, 0, strlen (text));
+  g_free (text);
+}
+
+static const char *
+getenv_nonempty (const char * const *environ,
+                 const char         *name)
+{
+  const char *value = g_environ_getenv ((char **) environ, name);
+
+  return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+void
+mt_langfuse_settings_free (MtLangfuseSettings *settings)
+{
+  if (settings == NULL)
+    return;
+  g_free (settings->public_key);
+  wipe_string (settings->secret_key);
+  g_free (settings->base_url);
+  g_free (settings->base_url_source);
+  g_free (settings);
+}
+
+MtLangfuseSettings *
+mt_langfuse_settings_load (const char * const  *environ,
+                           GError             **error)
+{
+  g_auto(GStrv) own_environ = NULL;
+  g_autoptr(MtLangfuseSettings) settings = g_new0 (MtLangfuseSettings, 1);
+  const char *names[] = { "LANGFUSE_BASE_URL", "LANGFUSE_HOST" };
+  const char *value;
+
+  if (environ == NULL)
+    environ = (const char * const *) (own_environ = g_get_environ ());
+
+  for (guint i = 0; i < G_N_ELEMENTS (names) && settings->base_url == NULL; i++)
+    if ((value = getenv_nonempty (environ, names[i])) != NULL)
+      {
+        settings->base_url = g_strdup (value);
+        settings->base_url_source = g_strdup (names[i]);
+      }
+  if (settings->base_url == NULL)
+    {
+      settings->base_url = g_strdup (DEFAULT_BASE_URL);
+      settings->base_url_source = g_strdup ("default");
+    }
+
+  value = getenv_nonempty (environ, "MEALTRACE_LANGFUSE_API");
+  if (value != NULL && !mt_langfuse_api_from_string (value, &settings->api))
+    {
+      g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_INVALID,
+                   _("MEALTRACE_LANGFUSE_API is “%s”; it may be auto, v2 or v1."), value);
+      return NULL;
+    }
+
+  /* Spaces around a key are a copying slip, never part of it. */
+  settings->public_key = g_strdup (getenv_nonempty (environ, "LANGFUSE_PUBLIC_KEY"));
+  settings->secret_key = g_strdup (getenv_nonempty (environ, "LANGFUSE_SECRET_KEY"));
+  if (settings->public_key != NULL && g_strstrip (settings->public_key)[0] == '\0')
+    g_clear_pointer (&settings->public_key, g_free);
+  if (settings->secret_key != NULL && g_strstrip (settings->secret_key)[0] == '\0')
+    g_clear_pointer (&settings->secret_key, wipe_string);
+  if (settings->public_key == NULL || settings->secret_key == NULL)
+    {
+      g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NOT_CONFIGURED,
+                   _("%s is not set. Set it in the environment or in a .env file in the working directory; Langfuse shows the keys under Project settings → API keys."),
+                   settings->public_key == NULL ? "LANGFUSE_PUBLIC_KEY" : "LANGFUSE_SECRET_KEY");
+      return NULL;
+    }
+  return g_steal_pointer (&settings);
 }
 
 struct _MtLangfuseClient
@@ -97,21 +182,13 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void
-wipe (char *text)
-{
-  if (text != NULL)
-    memset (text, 0, strlen (text));
-  g_free (text);
-}
-
-static void
 mt_langfuse_client_finalize (GObject *object)
 {
   MtLangfuseClient *self = MT_LANGFUSE_CLIENT (object);
 
   g_free (self->base_url);
-  wipe (self->authorization);
-  wipe (self->secret_key);
+  wipe_string (self->authorization);
+  wipe_string (self->secret_key);
   g_clear_object (&self->http);
   g_clear_pointer (&self->rate, mt_rate_limit_free);
 
@@ -364,6 +441,24 @@ typedef enum {
   KIND_V1_GENERATIONS,
 } Kind;
 
+/* The request a walk repeats, for messages: "/api/public/v2/observations?type=GENERATION". */
+static const char *
+kind_request (Kind kind)
+{
+  switch (kind)
+    {
+    case KIND_V2_ROOTS:
+      return "/api/public/v2/observations?isRootObservation=true";
+    case KIND_V2_GENERATIONS:
+      return "/api/public/v2/observations?type=GENERATION";
+    case KIND_V1_TRACES:
+      return "/api/public/traces";
+    case KIND_V1_GENERATIONS:
+    default:
+      return "/api/public/observations?type=GENERATION";
+    }
+}
+
 static const char *
 kind_endpoint (Kind kind)
 {
@@ -409,6 +504,9 @@ root_free (gpointer data)
 {
   Root *root = data;
 
+  /* Pages hand the roots they give away over as holes. */
+  if (root == NULL)
+    return;
   g_free (root->observation_id);
   g_free (root->trace_id);
   g_free (root->name);
@@ -425,6 +523,8 @@ generation_free (gpointer data)
 {
   Generation *generation = data;
 
+  if (generation == NULL)
+    return;
   g_free (generation->id);
   g_free (generation->trace_id);
   g_free (generation->model);
@@ -1312,7 +1412,7 @@ on_page_answered (GObject      *source,
   job = g_new0 (ParseJob, 1);
   job->kind = done->kind;
   job->base_url = g_strdup (fetch->client->base_url);
-  job->label = g_strdup_printf ("%s, page %u", kind_endpoint (done->kind), MAX (done->page, 1));
+  job->label = g_strdup_printf ("%s, page %u", kind_request (done->kind), MAX (done->page, 1));
   parse = g_task_new (NULL, fetch->cancellable, on_page_parsed, done);
   g_task_set_task_data (parse, job, parse_job_free);
   g_object_set_data_full (G_OBJECT (parse), "body", g_steal_pointer (&body), (GDestroyNotify) g_bytes_unref);
@@ -1406,7 +1506,7 @@ request_page (GTask      *task,
   request->page = page;
   request->probe = probe;
   request->fields = fetch->v1_fields;
-  request->label = g_strdup_printf ("%s, page %u", kind_endpoint (kind), page);
+  request->label = g_strdup_printf ("%s, page %u", kind_request (kind), page);
 
   done->task = g_object_ref (task);
   done->kind = kind;
@@ -1585,7 +1685,7 @@ mt_langfuse_client_fetch_traces_async (MtLangfuseClient    *self,
 
   if (fetch->used == MT_LANGFUSE_API_V2)
     {
-      request_page (task, KIND_V2_ROOTS, from, to, NULL, 1, TRUE);
+      request_page (task, KIND_V2_ROOTS, from - ROOT_MARGIN_MS, to, NULL, 1, TRUE);
       /* Known to be v2: both walks at once. Else the first answer tells. */
       if (api == MT_LANGFUSE_API_V2)
         {

@@ -34,6 +34,7 @@ typedef enum {
   MT_LANGFUSE_ERROR_TLS,          /* a certificate that cannot be trusted */
   MT_LANGFUSE_ERROR_MALFORMED,    /* an answer that is not what Langfuse sends */
   MT_LANGFUSE_ERROR_INVALID,      /* a setting that cannot be right */
+  MT_LANGFUSE_ERROR_NOT_CONFIGURED, /* a required setting is missing */
   MT_LANGFUSE_ERROR_FAILED,       /* any other refusal */
 } MtLangfuseError;
 
@@ -49,6 +50,22 @@ typedef enum {
 const char   *mt_langfuse_api_to_string   (MtLangfuseApi  api);
 gboolean      mt_langfuse_api_from_string (const char    *text,
                                            MtLangfuseApi *api);
+
+/* The Langfuse settings of SPEC §2, from an environment given as a string
+ * vector (%NULL: the process's own), as the AWS settings are read. */
+typedef struct {
+  char *public_key;
+  char *secret_key;
+  char *base_url;        /* never %NULL */
+  char *base_url_source; /* "LANGFUSE_BASE_URL", "LANGFUSE_HOST" or "default" */
+  MtLangfuseApi api;     /* MEALTRACE_LANGFUSE_API, else auto */
+} MtLangfuseSettings;
+
+MtLangfuseSettings *mt_langfuse_settings_load (const char * const *environ,
+                                               GError            **error);
+void          mt_langfuse_settings_free   (MtLangfuseSettings *settings);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtLangfuseSettings, mt_langfuse_settings_free)
 
 #define MT_TYPE_LANGFUSE_CLIENT (mt_langfuse_client_get_type ())
 
