@@ -697,16 +697,21 @@ system_message (JsonNode *input)
 }
 
 /* "meal-analyzer v3", the prompt's name and version, else the system
- * message of the generation's input. */
+ * message of the generation's input: v2 sends the input as raw text, read
+ * only when there is no name. */
 static char *
 prompt_of (JsonObject *observation,
-           JsonNode   *input)
+           gboolean    raw_input)
 {
   const char *name = member_string (observation, "promptName");
   double version = member_number (observation, "promptVersion");
+  JsonNode *input = json_object_get_member (observation, "input");
+  g_autoptr(JsonNode) parsed = NULL;
 
   if (name != NULL && name[0] != '\0')
     return isnan (version) ? g_strdup (name) : g_strdup_printf ("%s v%.0f", name, version);
+  if (raw_input)
+    input = parsed = node_from_raw (input);
   return system_message (input);
 }
 
@@ -777,10 +782,6 @@ read_item (ParseJob    *job,
 
   if (job->kind == KIND_V2_GENERATIONS || job->kind == KIND_V1_GENERATIONS)
     {
-      g_autoptr(JsonNode) input = job->kind == KIND_V2_GENERATIONS
-                                  ? node_from_raw (json_object_get_member (item, "input"))
-                                  : (json_object_get_member (item, "input") != NULL
-                                     ? json_node_copy (json_object_get_member (item, "input")) : NULL);
       Generation *generation = g_new0 (Generation, 1);
 
       generation->id = g_strdup (id);
@@ -788,7 +789,7 @@ read_item (ParseJob    *job,
       generation->time = time;
       generation->model = g_strdup (member_string (item, job->kind == KIND_V2_GENERATIONS
                                                          ? "providedModelName" : "model"));
-      generation->prompt = prompt_of (item, input);
+      generation->prompt = prompt_of (item, job->kind == KIND_V2_GENERATIONS);
       generation->cost = member_number (item, job->kind == KIND_V2_GENERATIONS
                                               ? "totalCost" : "calculatedTotalCost");
       g_ptr_array_add (page->generations, generation);

@@ -781,36 +781,58 @@ decode_cursor (const char  *cursor,
   return TRUE;
 }
 
-static gboolean
-observation_matches (FakeObservation *observation,
-                     GHashTable      *query)
-{
-  const char *type = param (query, "type");
-  const char *root = param (query, "isRootObservation");
-  const char *trace_id = param (query, "traceId");
-  const char *user_id = param (query, "userId");
+/* A request's filters on observations, looked up once. */
+typedef struct {
+  const char *type;
+  const char *root;
+  const char *trace_id;
+  const char *user_id;
+  GPtrArray *base;  /* the observations they pick from, already in order */
+  gboolean exact;   /* the base is just what they pick */
+} Filter;
 
-  if (type != NULL && strcmp (type, observation->type) != 0)
-    return FALSE;
-  if (root != NULL && (strcmp (root, "true") == 0) != (observation->parent_id == NULL))
-    return FALSE;
-  if (trace_id != NULL && strcmp (trace_id, observation->trace->id) != 0)
-    return FALSE;
-  if (user_id != NULL && g_strcmp0 (user_id, observation->trace->user_id) != 0)
-    return FALSE;
-  return TRUE;
+static void
+filter_init (Filter         *filter,
+             MtFakeLangfuse *self,
+             GHashTable     *query)
+{
+  filter->type = param (query, "type");
+  filter->root = param (query, "isRootObservation");
+  filter->trace_id = param (query, "traceId");
+  filter->user_id = param (query, "userId");
+  if (g_strcmp0 (filter->type, "GENERATION") == 0)
+    {
+      filter->base = self->generations;
+      filter->exact = filter->root == NULL;
+    }
+  else if (filter->type == NULL && g_strcmp0 (filter->root, "true") == 0)
+    {
+      filter->base = self->roots;
+      filter->exact = TRUE;
+    }
+  else
+    {
+      filter->base = self->observations;
+      filter->exact = filter->type == NULL && filter->root == NULL;
+    }
+  filter->exact &= filter->trace_id == NULL && filter->user_id == NULL;
 }
 
-/* The observations a filter picks from, already in order. */
-static GPtrArray *
-observation_base (MtFakeLangfuse *self,
-                  GHashTable     *query)
+static gboolean
+filter_matches (Filter          *filter,
+                FakeObservation *observation)
 {
-  if (g_strcmp0 (param (query, "type"), "GENERATION") == 0)
-    return self->generations;
-  if (g_strcmp0 (param (query, "isRootObservation"), "true") == 0)
-    return self->roots;
-  return self->observations;
+  if (filter->exact)
+    return TRUE;
+  if (filter->type != NULL && strcmp (filter->type, observation->type) != 0)
+    return FALSE;
+  if (filter->root != NULL && (strcmp (filter->root, "true") == 0) != (observation->parent_id == NULL))
+    return FALSE;
+  if (filter->trace_id != NULL && strcmp (filter->trace_id, observation->trace->id) != 0)
+    return FALSE;
+  if (filter->user_id != NULL && g_strcmp0 (filter->user_id, observation->trace->user_id) != 0)
+    return FALSE;
+  return TRUE;
 }
 
 /* Appends a page's last item when the fault asks for a broken one. */
@@ -834,6 +856,7 @@ serve_v2 (MtFakeLangfuse    *self,
   g_autoptr(GPtrArray) page = g_ptr_array_new ();
   g_autofree char *cursor_id = NULL;
   g_autofree char *next = NULL;
+  Filter filter;
   GPtrArray *base;
   guint groups, low, high;
   guint64 limit;
@@ -866,7 +889,8 @@ serve_v2 (MtFakeLangfuse    *self,
     }
 
   /* Newest first: walk down from the window's end, or from the cursor. */
-  base = observation_base (self, query);
+  filter_init (&filter, self, query);
+  base = filter.base;
   low = lower_bound (base, from, FALSE);
   high = to == G_MAXINT64 ? base->len : lower_bound (base, to, FALSE);
   if (cursor_id != NULL)
@@ -875,7 +899,7 @@ serve_v2 (MtFakeLangfuse    *self,
     {
       FakeObservation *observation = g_ptr_array_index (base, i - 1);
 
-      if (observation_matches (observation, query))
+      if (filter_matches (&filter, observation))
         g_ptr_array_add (page, observation);
     }
   /* A cursor only when there is more. */
@@ -947,14 +971,14 @@ serve_v1_traces (MtFakeLangfuse    *self,
 {
   g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(MtJsonWriter) writer = mt_json_writer_new (json, FALSE);
-  g_autoptr(GPtrArray) selected = g_ptr_array_new ();
+  g_autoptr(GPtrArray) selected = NULL;
   const char *order = param (query, "orderBy");
   const char *user_id = param (query, "userId");
   guint groups = ~0u;
   guint64 page, limit, first;
   gint64 from, to;
   gboolean ascending;
-  guint low, high;
+  guint low, high, total;
 
   if (!v1_paging (msg, query, &page, &limit))
     return;
@@ -978,24 +1002,30 @@ serve_v1_traces (MtFakeLangfuse    *self,
 
   low = lower_bound (self->traces, from, TRUE);
   high = to == G_MAXINT64 ? self->traces->len : lower_bound (self->traces, to, TRUE);
-  for (guint i = low; i < high; i++)
+  if (user_id != NULL)
     {
-      FakeTrace *trace = g_ptr_array_index (self->traces, i);
-
-      if (user_id == NULL || g_strcmp0 (user_id, trace->user_id) == 0)
-        g_ptr_array_add (selected, trace);
+      selected = g_ptr_array_new ();
+      for (guint i = low; i < high; i++)
+        if (g_strcmp0 (user_id, ((FakeTrace *) g_ptr_array_index (self->traces, i))->user_id) == 0)
+          g_ptr_array_add (selected, g_ptr_array_index (self->traces, i));
     }
+  total = selected != NULL ? selected->len : high - low;
 
   mt_json_writer_begin_object (writer);
   mt_json_writer_member (writer, "data");
   mt_json_writer_begin_array (writer);
   first = (page - 1) * limit;
-  for (guint64 i = first; i < first + limit && i < selected->len; i++)
-    write_trace_v1 (self, writer, g_ptr_array_index (selected, ascending ? i : selected->len - 1 - i), groups);
+  for (guint64 i = first; i < first + limit && i < total; i++)
+    {
+      guint k = (guint) (ascending ? i : total - 1 - i);
+
+      write_trace_v1 (self, writer, selected != NULL ? g_ptr_array_index (selected, k)
+                                                     : g_ptr_array_index (self->traces, low + k), groups);
+    }
   if (broken)
     write_broken_item (writer);
   mt_json_writer_end_array (writer);
-  write_meta_v1 (writer, page, limit, selected->len);
+  write_meta_v1 (writer, page, limit, total);
   mt_json_writer_end_object (writer);
   set_json (msg, 200, json);
 }
@@ -1008,11 +1038,11 @@ serve_v1_observations (MtFakeLangfuse    *self,
 {
   g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(MtJsonWriter) writer = mt_json_writer_new (json, FALSE);
-  g_autoptr(GPtrArray) selected = g_ptr_array_new ();
-  GPtrArray *base;
+  g_autoptr(GPtrArray) selected = NULL;
+  Filter filter;
   guint64 page, limit, first;
   gint64 from, to;
-  guint low, high;
+  guint low, high, total;
 
   if (!v1_paging (msg, query, &page, &limit))
     return;
@@ -1022,28 +1052,31 @@ serve_v1_observations (MtFakeLangfuse    *self,
       return;
     }
 
-  /* Newest first. */
-  base = observation_base (self, query);
-  low = lower_bound (base, from, FALSE);
-  high = to == G_MAXINT64 ? base->len : lower_bound (base, to, FALSE);
-  for (guint i = high; i > low; i--)
+  /* Newest first; counted directly when the order holds just what the
+   * filters pick. */
+  filter_init (&filter, self, query);
+  low = lower_bound (filter.base, from, FALSE);
+  high = to == G_MAXINT64 ? filter.base->len : lower_bound (filter.base, to, FALSE);
+  if (!filter.exact)
     {
-      FakeObservation *observation = g_ptr_array_index (base, i - 1);
-
-      if (observation_matches (observation, query))
-        g_ptr_array_add (selected, observation);
+      selected = g_ptr_array_new ();
+      for (guint i = high; i > low; i--)
+        if (filter_matches (&filter, g_ptr_array_index (filter.base, i - 1)))
+          g_ptr_array_add (selected, g_ptr_array_index (filter.base, i - 1));
     }
+  total = selected != NULL ? selected->len : high - low;
 
   mt_json_writer_begin_object (writer);
   mt_json_writer_member (writer, "data");
   mt_json_writer_begin_array (writer);
   first = (page - 1) * limit;
-  for (guint64 i = first; i < first + limit && i < selected->len; i++)
-    write_observation_v1 (writer, g_ptr_array_index (selected, i));
+  for (guint64 i = first; i < first + limit && i < total; i++)
+    write_observation_v1 (writer, selected != NULL ? g_ptr_array_index (selected, i)
+                                                   : g_ptr_array_index (filter.base, high - 1 - i));
   if (broken)
     write_broken_item (writer);
   mt_json_writer_end_array (writer);
-  write_meta_v1 (writer, page, limit, selected->len);
+  write_meta_v1 (writer, page, limit, total);
   mt_json_writer_end_object (writer);
   set_json (msg, 200, json);
 }
