@@ -318,7 +318,10 @@ populate (Fixture *f, guint count, guint32 seed)
         output = g_strdup_printf ("{\"calories\":%u,\"items\":[\"rice\",\"egg\"]}", 300 + i % 500);
 
       e = add_trace (f, id, timestamp, i % 7 == 3 ? NULL : user, input, output);
-      mt_fake_langfuse_add_observation (f->fake, id, child, "SPAN", timestamp + 50, root, NULL, NULL, -1, NULL, NAN);
+      /* A span, now and then with a cost of its own: not a generation's, so
+       * in no total (Langfuse's own trace total would count it). */
+      mt_fake_langfuse_add_observation (f->fake, id, child, "SPAN", timestamp + 50, root, NULL, NULL, -1, NULL,
+                                        i % 5 == 0 ? 0.5 : NAN);
       for (guint n = 0; n < generations; n++)
         {
           g_autofree char *system = g_strdup_printf ("You are a nutrition assistant #%u.", i % 9);
@@ -545,7 +548,8 @@ test_v1_reads_traces (Fixture *f, gconstpointer data)
       if (g_str_has_prefix (request, "/api/public/traces?"))
         {
           g_assert_nonnull (strstr (request, "orderBy=timestamp.asc"));
-          g_assert_nonnull (strstr (request, "fields=core%2Cio%2Cmetrics"));
+          /* Only what the traces need: no metrics, scores or observations. */
+          g_assert_true (g_str_has_suffix (request, "&fields=core%2Cio"));
         }
       else
         g_assert_nonnull (strstr (request, "type=GENERATION"));
@@ -573,8 +577,9 @@ test_generations_agree (Fixture *f, gconstpointer data)
   v2 = fetch (f, MT_LANGFUSE_API_V2, NULL, &error);
   g_assert_no_error (error);
   assert_traces (f, v2);
-  /* One cursor walk each, every page once: the fewest there can be. */
+  /* One cursor walk each, every page and item once: the fewest there can be. */
   g_assert_cmpuint (mt_fake_langfuse_get_repeated_pages (f->fake), ==, 0);
+  g_assert_cmpuint (mt_fake_langfuse_get_repeated_items (f->fake), ==, 0);
   generations_v2 = mt_fake_langfuse_get_requests (f->fake);
   g_test_message ("v2: %u requests", generations_v2);
   g_assert_cmpuint (generations_v2, ==, fewest_requests (f, MT_LANGFUSE_API_V2));
@@ -592,6 +597,7 @@ test_generations_agree (Fixture *f, gconstpointer data)
   generations_v1 = mt_fake_langfuse_get_requests (f->fake);
   g_test_message ("v1: %u requests", generations_v1);
   g_assert_cmpuint (generations_v1, ==, fewest_requests (f, MT_LANGFUSE_API_V1));
+  g_assert_cmpuint (mt_fake_langfuse_get_repeated_items (f->fake), ==, 0);
 
   assert_same_traces (v1, v2);
 
@@ -606,6 +612,10 @@ test_generations_agree (Fixture *f, gconstpointer data)
   assert_same_traces (v2, sliced);
   g_assert_cmpuint (mt_fake_langfuse_get_repeated_pages (f->fake), ==, 0);
   g_assert_cmpuint (mt_fake_langfuse_get_max_in_flight (f->fake), >, 2);
+  /* Slices meet at an instant read by both, and nowhere else: a few items
+   * read twice, and at most a partial page more per slice. */
+  g_assert_cmpuint (mt_fake_langfuse_get_repeated_items (f->fake), <=, 8);
+  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), <=, fewest_requests (f, MT_LANGFUSE_API_V2) + 8);
   g_test_message ("v2 sliced: %u requests, %u at once", mt_fake_langfuse_get_requests (f->fake),
                   mt_fake_langfuse_get_max_in_flight (f->fake));
 
@@ -876,9 +886,15 @@ test_malformed (Fixture *f, gconstpointer data)
     { MT_FAKE_LANGFUSE_FAULT_BAD_ITEM, "/api/public/traces", 2, MT_LANGFUSE_API_V1, "/api/public/traces, page " },
     { MT_FAKE_LANGFUSE_FAULT_TRUNCATED, "/api/public/observations", 1, MT_LANGFUSE_API_V1,
       "/api/public/observations?type=GENERATION, page " },
+    /* A cursor that leads back to its own page: walked forever. */
+    { MT_FAKE_LANGFUSE_FAULT_STUCK_CURSOR, "/api/public/v2/", 2, MT_LANGFUSE_API_V2, "the same cursor again" },
+    /* A page count that promises a million requests for a few items. */
+    { MT_FAKE_LANGFUSE_FAULT_BAD_COUNTS, "/api/public/traces", 0, MT_LANGFUSE_API_V1, "page counts that do not add up" },
   };
 
   populate (f, 1500, 29);
+  /* One walk per query, so that the faults meet the pages meant. */
+  mt_langfuse_client_set_slicing (f->client, FALSE);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(GPtrArray) traces = NULL;
@@ -891,6 +907,125 @@ test_malformed (Fixture *f, gconstpointer data)
       g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_MALFORMED);
       g_assert_nonnull (strstr (error->message, cases[i].said));
     }
+}
+
+/* Observations of no trace (traceId is null where the API allows it) are
+ * left out, and the rest read as ever. */
+static void
+test_orphans (Fixture *f, gconstpointer data)
+{
+  populate (f, 300, 47);
+  mt_fake_langfuse_add_orphan (f->fake, "orphan-generation", "GENERATION", FROM + DAY);
+  mt_fake_langfuse_add_orphan (f->fake, "orphan-root", "SPAN", FROM + 2 * DAY);
+  assert_complete (f, MT_LANGFUSE_API_V2);
+
+  g_clear_object (&f->client);
+  f->client = client_new (f, SECRET_KEY);
+  assert_complete (f, MT_LANGFUSE_API_V1);
+}
+
+/* The ids of @traces, which must be unique. */
+static GHashTable *
+ids_of (GPtrArray *traces)
+{
+  GHashTable *ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < traces->len; i++)
+    g_assert_true (g_hash_table_add (ids, g_strdup (mt_trace_get_id (g_ptr_array_index (traces, i)))));
+  return ids;
+}
+
+/* v1 pages by number over a window that ends now, while traces arrive:
+ * the recent part is read apart, and again until it holds still; nothing
+ * that was there is lost. */
+static void
+test_v1_moving_window (Fixture *f, gconstpointer data)
+{
+  gint64 now = g_get_real_time () / 1000, from = now - 3600000;
+  g_autoptr(GHashTable) expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) ids = NULL;
+  g_autoptr(GPtrArray) traces = NULL;
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer id;
+
+  for (guint i = 0; i < 700; i++)
+    {
+      /* 450 settled, more than ten minutes old; 250 recent. */
+      gint64 timestamp = i < 450 ? from + i * 5000 : now - 9 * 60000 + (i - 450) * 1000;
+      char *trace_id = g_strdup_printf ("moving-%03u", i);
+
+      mt_fake_langfuse_add_trace (f->fake, trace_id, timestamp, "meal-analysis", "user-moving", NULL, NULL, NULL);
+      g_hash_table_add (expected, trace_id);
+    }
+  /* The first four requests for traces each find one more, two minutes
+   * old: the recent walk's pages disagree with its first. */
+  mt_fake_langfuse_add_growth (f->fake, "/api/public/traces", 4, now - 2 * 60000);
+
+  traces = fetch_full (f, f->client, from, now, MT_LANGFUSE_API_V1, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mt_fake_langfuse_get_grown (f->fake), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    g_hash_table_add (expected, g_strdup_printf ("grown-%u", i));
+  ids = ids_of (traces);
+  g_assert_cmpuint (g_hash_table_size (ids), ==, g_hash_table_size (expected));
+  g_hash_table_iter_init (&iter, expected);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    g_assert_true (g_hash_table_contains (ids, id));
+  /* Settled: 5 pages; recent: 3 pages, then 3 again; no generations. */
+  g_test_message ("%u requests for traces", count_requests (f->fake, "/api/public/traces"));
+  g_assert_cmpuint (count_requests (f->fake, "/api/public/traces"), ==, 5 + 3 + 3);
+
+  /* Arriving without end: given up on, said plainly, nothing returned. */
+  g_clear_pointer (&traces, g_ptr_array_unref);
+  mt_fake_langfuse_add_growth (f->fake, "/api/public/traces", 10000, now - 2 * 60000);
+  traces = fetch_full (f, f->client, from, now, MT_LANGFUSE_API_V1, NULL, NULL, &error);
+  g_assert_null (traces);
+  g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "kept changing"));
+}
+
+/* A 429 that asks for an hour: the fetch says so at once, and so does the
+ * next one, without asking the server again. */
+static void
+test_long_wait (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) traces = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  populate (f, 20, 53);
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_THROTTLED_LONG, 1, NULL);
+  traces = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
+  g_assert_null (traces);
+  g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED);
+  g_assert_nonnull (strstr (error->message, "60 minutes"));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_TIME_SPAN_SECOND);
+  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, 1);
+  g_clear_error (&error);
+
+  traces = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
+  g_assert_null (traces);
+  g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED);
+  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, 1);
+}
+
+/* A window that is empty or outside any calendar is refused. */
+static void
+test_invalid_window (Fixture *f, gconstpointer data)
+{
+  const gint64 windows[][2] = { { TO, FROM }, { FROM, FROM }, { -1000, FROM }, { FROM, G_MAXINT64 } };
+
+  for (guint i = 0; i < G_N_ELEMENTS (windows); i++)
+    {
+      g_autoptr(GPtrArray) traces = NULL;
+      g_autoptr(GError) error = NULL;
+
+      traces = fetch_full (f, f->client, windows[i][0], windows[i][1], MT_LANGFUSE_API_AUTO, NULL, NULL, &error);
+      g_assert_null (traces);
+      g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_INVALID);
+    }
+  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, 0);
 }
 
 /* Wrong keys: the unauthorized code, naming the settings, not the key. */
@@ -933,7 +1068,9 @@ test_secret_never_shown (Fixture *f, gconstpointer data)
 
 typedef struct {
   GCancellable *cancellable;
+  MtFakeLangfuse *fake;
   gint64 cancelled_at;
+  guint requests_then;
 } Cancel;
 
 static void
@@ -944,6 +1081,7 @@ on_pages (GObject *client, GParamSpec *pspec, gpointer data)
   if (mt_langfuse_client_get_pages (MT_LANGFUSE_CLIENT (client)) == 2)
     {
       cancel->cancelled_at = g_get_monotonic_time ();
+      cancel->requests_then = mt_fake_langfuse_get_requests (cancel->fake);
       g_cancellable_cancel (cancel->cancellable);
     }
 }
@@ -955,7 +1093,7 @@ test_cancel (Fixture *f, gconstpointer data)
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GPtrArray) traces = NULL;
   g_autoptr(GError) error = NULL;
-  Cancel cancel = { cancellable, 0 };
+  Cancel cancel = { cancellable, f->fake, 0, 0 };
   gint64 done, later;
 
   populate (f, 3000, 41);
@@ -970,10 +1108,11 @@ test_cancel (Fixture *f, gconstpointer data)
   g_assert_cmpint (done - cancel.cancelled_at, <, 200 * G_TIME_SPAN_MILLISECOND);
   g_clear_error (&error);
 
-  /* Nothing goes on: no page is read after. */
+  /* Nothing goes on: no request reaches the server after. */
   later = g_get_monotonic_time () + 600 * G_TIME_SPAN_MILLISECOND;
   while (g_get_monotonic_time () < later)
     g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, cancel.requests_then);
   g_assert_cmpuint (mt_langfuse_client_get_pages (f->client), ==, 2);
 
   /* Cancelled before it starts. */
@@ -1007,6 +1146,9 @@ test_progress (Fixture *f, gconstpointer data)
     if (((Expected *) value)->user_id != NULL)
       g_hash_table_add (expected_users, ((Expected *) value)->user_id);
   g_assert_cmpuint (g_hash_table_size (users), ==, g_hash_table_size (expected_users));
+  g_hash_table_iter_init (&iter, expected_users);
+  while (g_hash_table_iter_next (&iter, &value, NULL))
+    g_assert_true (g_hash_table_contains (users, value));
   g_assert_cmpuint (mt_langfuse_client_get_pages (f->client), ==, mt_fake_langfuse_get_requests (f->fake));
   /* Every root (and late root) and every generation was read once at least. */
   g_assert_cmpuint (mt_langfuse_client_get_items (f->client), >=, 2200);
@@ -1015,7 +1157,8 @@ test_progress (Fixture *f, gconstpointer data)
 static void
 test_invalid_url (void)
 {
-  const char *urls[] = { "ftp://cloud.langfuse.com", "cloud.langfuse.com", "https://", "https://x/?a=b", "" };
+  const char *urls[] = { "ftp://cloud.langfuse.com", "cloud.langfuse.com", "https://", "https://x/?a=b", "",
+                         "https://" PUBLIC_KEY ":" SECRET_KEY "@cloud.langfuse.com" };
 
   for (guint i = 0; i < G_N_ELEMENTS (urls); i++)
     {
@@ -1025,6 +1168,7 @@ test_invalid_url (void)
       g_assert_null (client);
       g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_INVALID);
       g_assert_nonnull (strstr (error->message, "LANGFUSE_BASE_URL"));
+      assert_clean (error->message);
     }
 }
 
@@ -1100,6 +1244,10 @@ main (int argc, char *argv[])
   ADD ("server-errors-retried", test_server_errors_retried);
   ADD ("gives-up", test_gives_up);
   ADD ("malformed", test_malformed);
+  ADD ("orphans", test_orphans);
+  ADD ("v1-moving-window", test_v1_moving_window);
+  ADD ("long-wait", test_long_wait);
+  ADD ("invalid-window", test_invalid_window);
   ADD ("wrong-keys", test_wrong_keys);
   ADD ("secret-never-shown", test_secret_never_shown);
   ADD ("cancel", test_cancel);

@@ -100,7 +100,7 @@ test_unknown (void)
   g_assert_cmpint (mt_rate_limit_get_remaining (rate, T0), ==, G_MAXINT);
 
   /* Headers that cannot be read change nothing. */
-  mt_rate_limit_observe (rate, T0, WALL, 200, "many", "-3", "whenever", -1, 0);
+  mt_rate_limit_observe (rate, T0, WALL, 200, "many", "-3", "whenever", -1, 0, T0);
   g_assert_false (mt_rate_limit_is_known (rate));
   g_assert_cmpint (mt_rate_limit_admit (rate, T0), ==, 0);
 }
@@ -114,7 +114,7 @@ test_announced (void)
   gint64 wait;
 
   g_assert_cmpint (mt_rate_limit_admit (rate, T0), ==, 0);
-  mt_rate_limit_observe (rate, T0 + 10 * MS, WALL, 200, "5", "4", "2", -1, 0);
+  mt_rate_limit_observe (rate, T0 + 10 * MS, WALL, 200, "5", "4", "2", -1, 0, T0);
   g_assert_true (mt_rate_limit_is_known (rate));
   g_assert_cmpint (mt_rate_limit_get_remaining (rate, T0 + 10 * MS), ==, 4);
   for (guint i = 0; i < 4; i++)
@@ -135,16 +135,16 @@ test_in_flight_counted (void)
 {
   g_autoptr(MtRateLimit) rate = mt_rate_limit_new ();
 
-  mt_rate_limit_observe (rate, T0, WALL, 200, "10", "6", "30", -1, 4);
+  mt_rate_limit_observe (rate, T0, WALL, 200, "10", "6", "30", -1, 4, T0);
   g_assert_cmpint (mt_rate_limit_get_remaining (rate, T0), ==, 2);
   /* The same window: the lower count stands. */
-  mt_rate_limit_observe (rate, T0 + 5 * MS, WALL + 5, 200, "10", "5", "30", -1, 0);
+  mt_rate_limit_observe (rate, T0 + 5 * MS, WALL + 5, 200, "10", "5", "30", -1, 0, T0);
   g_assert_cmpint (mt_rate_limit_get_remaining (rate, T0), ==, 2);
   /* A Remaining without a Limit still makes the limit known. */
   {
     g_autoptr(MtRateLimit) other = mt_rate_limit_new ();
 
-    mt_rate_limit_observe (other, T0, WALL, 200, NULL, "3", NULL, -1, 0);
+    mt_rate_limit_observe (other, T0, WALL, 200, NULL, "3", NULL, -1, 0, T0);
     g_assert_true (mt_rate_limit_is_known (other));
     g_assert_cmpint (mt_rate_limit_get_remaining (other, T0), ==, 3);
   }
@@ -157,7 +157,7 @@ test_retry_after_blocks (void)
   g_autoptr(MtRateLimit) rate = mt_rate_limit_new ();
   gint64 wait;
 
-  mt_rate_limit_observe (rate, T0, WALL, 429, NULL, NULL, NULL, 3000, 0);
+  mt_rate_limit_observe (rate, T0, WALL, 429, NULL, NULL, NULL, 3000, 0, T0);
   wait = mt_rate_limit_admit (rate, T0 + 1 * MS);
   g_assert_cmpint (wait, ==, 3 * SECOND - 1 * MS);
   g_assert_cmpint (mt_rate_limit_get_remaining (rate, T0 + 1 * MS), ==, 0);
@@ -174,7 +174,7 @@ test_reset_to_the_second (void)
   gint64 wait;
 
   /* The window ends at WALL + 1 s, said as a date without milliseconds. */
-  mt_rate_limit_observe (rate, T0, WALL, 200, "1", "0", "Mon Nov 23 2026 10:00:01 GMT+0000 (Coordinated Universal Time)", -1, 0);
+  mt_rate_limit_observe (rate, T0, WALL, 200, "1", "0", "Mon Nov 23 2026 10:00:01 GMT+0000 (Coordinated Universal Time)", -1, 0, T0);
   wait = mt_rate_limit_admit (rate, T0);
   g_assert_cmpint (wait, >=, 2 * SECOND);
   g_assert_cmpint (wait, <=, 2 * SECOND + 500 * MS);
@@ -194,7 +194,7 @@ test_learnt (void)
     g_assert_cmpint (mt_rate_limit_admit (rate, now + i * 10 * MS), ==, 0);
   now += 40 * MS;
   wall += 40;
-  mt_rate_limit_observe (rate, now, wall, 429, "3", "0", "0.96", 960, 0);
+  mt_rate_limit_observe (rate, now, wall, 429, "3", "0", "0.96", 960, 0, T0);
 
   /* Held until the window's end (and a margin). */
   wait = mt_rate_limit_admit (rate, now);
@@ -213,13 +213,57 @@ test_learnt (void)
   g_assert_cmpint (now + 3 * MS + wait - start, <=, 2 * SECOND);
 }
 
+/* An answer that was on the wire when the window turned speaks of the old
+ * window: it does not open a short "new" one whose end would hand out a
+ * second budget within the server's window. */
+static void
+test_stale_answer (void)
+{
+  g_autoptr(MtRateLimit) rate = mt_rate_limit_new ();
+  gint64 now = T0, turned, sent_before_turn;
+  guint admitted = 0;
+
+  mt_rate_limit_observe (rate, now, WALL, 200, "10", "10", "2026-11-23T10:00:01.000Z", -1, 0, T0);
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpint (mt_rate_limit_admit (rate, now), ==, 0);
+  sent_before_turn = now;
+  /* The window turns (1 s and the margin later); ten go at once. */
+  now += mt_rate_limit_admit (rate, now);
+  turned = now;
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpint (mt_rate_limit_admit (rate, now), ==, 0);
+  /* The late answer to a request of the old window: its Reset is past. */
+  mt_rate_limit_observe (rate, now + 20 * MS, WALL + 1300, 200, "10", "0", "2026-11-23T10:00:01.000Z", -1, 9,
+                         sent_before_turn);
+  for (gint64 t = now + 20 * MS; t < turned + SECOND; t += 10 * MS)
+    if (mt_rate_limit_admit (rate, t) == 0)
+      admitted++;
+  /* At most one request a second asks while nobody has named the end. */
+  g_assert_cmpuint (admitted, <=, 1);
+}
+
+/* A long Retry-After is there to be read before waiting. */
+static void
+test_wait (void)
+{
+  g_autoptr(MtRateLimit) rate = mt_rate_limit_new ();
+
+  g_assert_cmpint (mt_rate_limit_get_wait (rate, T0), ==, 0);
+  mt_rate_limit_observe (rate, T0, WALL, 429, "30", "0", NULL, 3600 * 1000, 0, T0);
+  g_assert_cmpint (mt_rate_limit_get_wait (rate, T0 + SECOND), >=, 3599 * SECOND);
+  g_assert_cmpint (mt_rate_limit_get_wait (rate, T0 + SECOND), <=, 3599 * SECOND + 500 * MS);
+  /* Reading it admits nothing: the same again. */
+  g_assert_cmpint (mt_rate_limit_get_wait (rate, T0 + 2 * SECOND), >=, 3598 * SECOND);
+  g_assert_cmpint (mt_rate_limit_admit (rate, T0 + 2 * SECOND), >=, 3598 * SECOND);
+}
+
 /* Spent, with no end named: one request a second asks. */
 static void
 test_spent_without_end (void)
 {
   g_autoptr(MtRateLimit) rate = mt_rate_limit_new ();
 
-  mt_rate_limit_observe (rate, T0, WALL, 200, "10", "0", NULL, -1, 0);
+  mt_rate_limit_observe (rate, T0, WALL, 200, "10", "0", NULL, -1, 0, T0);
   g_assert_cmpint (mt_rate_limit_admit (rate, T0), ==, 0);
   g_assert_cmpint (mt_rate_limit_admit (rate, T0 + 10 * MS), ==, SECOND - 10 * MS);
   g_assert_cmpint (mt_rate_limit_admit (rate, T0 + SECOND), ==, 0);
@@ -239,6 +283,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/rate-limit/reset-to-the-second", test_reset_to_the_second);
   g_test_add_func ("/rate-limit/learnt", test_learnt);
   g_test_add_func ("/rate-limit/spent-without-end", test_spent_without_end);
+  g_test_add_func ("/rate-limit/stale-answer", test_stale_answer);
+  g_test_add_func ("/rate-limit/wait", test_wait);
 
   return g_test_run ();
 }

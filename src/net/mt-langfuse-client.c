@@ -9,6 +9,7 @@
 
 #include "mt-http.h"
 #include "mt-langfuse-client.h"
+#include "mt-langfuse-page.h"
 #include "mt-rate-limit.h"
 #include "mt-sigv4.h"
 #include "mt-time.h"
@@ -19,8 +20,6 @@ G_DEFINE_QUARK (mt-langfuse-error-quark, mt_langfuse_error)
 /* A page of 1000 observations with their inputs can be large; far larger
  * is not Langfuse. */
 #define MAX_PAGE_BODY (256 * 1024 * 1024)
-/* Deeper JSON than this is an attack, not an LLM call. */
-#define MAX_JSON_DEPTH 512
 /* Generations start after their trace's root: those of a trace near the
  * window's end may start after it. */
 #define GENERATION_MARGIN_MS (60 * 60 * 1000)
@@ -28,6 +27,13 @@ G_DEFINE_QUARK (mt-langfuse-error-quark, mt_langfuse_error)
  * read from this long before the window, so that a trace whose first root
  * is just before it is not taken for one in it. */
 #define ROOT_MARGIN_MS (60 * 60 * 1000)
+/* v1 reads what is older than this as settled, and the rest apart. */
+#define V1_SETTLE_MS (10 * 60 * 1000)
+/* A v1 walk read again while it changes, this many times at most. */
+#define MAX_WALK_ATTEMPTS 3
+/* The years 1970 to 9999, in Unix milliseconds. */
+#define MIN_TIME G_GINT64_CONSTANT (0)
+#define MAX_TIME G_GINT64_CONSTANT (253402300800000)
 /* Longer than this, and the user had better come back later. */
 #define MAX_RETRY_AFTER_MS (10 * 60 * 1000)
 #define V2_LIMIT 1000
@@ -316,9 +322,14 @@ mt_langfuse_client_new (const char  *base_url,
       (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0) ||
       g_uri_get_query (uri) != NULL || g_uri_get_userinfo (uri) != NULL)
     {
-      g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_INVALID,
-                   _("“%s” is not a Langfuse URL. Set LANGFUSE_BASE_URL to one such as https://cloud.langfuse.com."),
-                   base_url != NULL ? base_url : "");
+      /* Never say back a URL with credentials in it. */
+      if (base_url != NULL && strchr (base_url, '@') == NULL)
+        g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_INVALID,
+                     _("“%s” is not a Langfuse URL. Set LANGFUSE_BASE_URL to one such as https://cloud.langfuse.com."),
+                     base_url);
+      else
+        g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_INVALID,
+                     _("The Langfuse URL is not one Mealtrace can use (keys belong in LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY, not in the URL). Set LANGFUSE_BASE_URL to one such as https://cloud.langfuse.com."));
       return NULL;
     }
 
@@ -421,7 +432,8 @@ static void
 update_rate_limit (MtLangfuseClient   *self,
                    SoupMessageHeaders *headers,
                    guint               status,
-                   gint64              retry_after_ms)
+                   gint64              retry_after_ms,
+                   gint64              sent_at)
 {
   guint in_flight = mt_http_get_in_flight (self->http);
 
@@ -429,306 +441,16 @@ update_rate_limit (MtLangfuseClient   *self,
                          soup_message_headers_get_one (headers, "X-RateLimit-Limit"),
                          soup_message_headers_get_one (headers, "X-RateLimit-Remaining"),
                          soup_message_headers_get_one (headers, "X-RateLimit-Reset"),
-                         retry_after_ms, in_flight > 0 ? in_flight - 1 : 0);
+                         retry_after_ms, in_flight > 0 ? in_flight - 1 : 0, sent_at);
 }
 
 /* Pages */
 
-typedef enum {
-  KIND_V2_ROOTS,
-  KIND_V2_GENERATIONS,
-  KIND_V1_TRACES,
-  KIND_V1_GENERATIONS,
-} Kind;
-
-/* The request a walk repeats, for messages: "/api/public/v2/observations?type=GENERATION". */
-static const char *
-kind_request (Kind kind)
-{
-  switch (kind)
-    {
-    case KIND_V2_ROOTS:
-      return "/api/public/v2/observations?isRootObservation=true";
-    case KIND_V2_GENERATIONS:
-      return "/api/public/v2/observations?type=GENERATION";
-    case KIND_V1_TRACES:
-      return "/api/public/traces";
-    case KIND_V1_GENERATIONS:
-    default:
-      return "/api/public/observations?type=GENERATION";
-    }
-}
-
-static const char *
-kind_endpoint (Kind kind)
-{
-  switch (kind)
-    {
-    case KIND_V2_ROOTS:
-    case KIND_V2_GENERATIONS:
-      return "/api/public/v2/observations";
-    case KIND_V1_TRACES:
-      return "/api/public/traces";
-    case KIND_V1_GENERATIONS:
-    default:
-      return "/api/public/observations";
-    }
-}
-
-/* What a trace takes from its root observation (v2) or itself (v1). */
+/* A page to read in a worker thread. */
 typedef struct {
-  char *observation_id; /* v2 */
-  char *trace_id;
-  gint64 time;
-  char *name;
-  char *user_id;
-  char *session_id;
-  char *html_url;
-  JsonNode *input;
-  JsonNode *output;
-  double total_cost;    /* v1's own figure; NaN otherwise */
-} Root;
-
-/* What a trace takes from one of its generations. */
-typedef struct {
-  char *id;
-  char *trace_id;
-  gint64 time;
-  char *model;
-  char *prompt;
-  double cost;
-} Generation;
-
-static void
-root_free (gpointer data)
-{
-  Root *root = data;
-
-  /* Pages hand the roots they give away over as holes. */
-  if (root == NULL)
-    return;
-  g_free (root->observation_id);
-  g_free (root->trace_id);
-  g_free (root->name);
-  g_free (root->user_id);
-  g_free (root->session_id);
-  g_free (root->html_url);
-  g_clear_pointer (&root->input, json_node_unref);
-  g_clear_pointer (&root->output, json_node_unref);
-  g_free (root);
-}
-
-static void
-generation_free (gpointer data)
-{
-  Generation *generation = data;
-
-  if (generation == NULL)
-    return;
-  g_free (generation->id);
-  g_free (generation->trace_id);
-  g_free (generation->model);
-  g_free (generation->prompt);
-  g_free (generation);
-}
-
-typedef struct {
-  GPtrArray *roots;       /* Root */
-  GPtrArray *generations; /* Generation */
-  char *cursor;           /* v2: the next page's */
-  guint total_pages;      /* v1 */
-  guint items;
-  gint64 oldest;          /* v2: the earliest start time in the page */
-  gboolean descending;    /* v2: whether the page runs newest first */
-} Page;
-
-static void
-page_free (Page *page)
-{
-  g_ptr_array_unref (page->roots);
-  g_ptr_array_unref (page->generations);
-  g_free (page->cursor);
-  g_free (page);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Page, page_free)
-
-/* The deepest nesting of @text, counting brackets outside strings. */
-static gboolean
-json_depth_ok (const char *text,
-               gsize       length,
-               guint       max_depth)
-{
-  guint depth = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < length; i++)
-    {
-      char c = text[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
-      if (c == '"')
-        in_string = TRUE;
-      else if (c == '{' || c == '[')
-        {
-          if (++depth > max_depth)
-            return FALSE;
-        }
-      else if ((c == '}' || c == ']') && depth > 0)
-        depth--;
-    }
-  return TRUE;
-}
-
-/* Input and output come as JSON in a string (v2): parsed when they are
- * JSON, kept as a string when they are not. */
-static JsonNode *
-node_from_raw (JsonNode *raw)
-{
-  const char *text;
-  JsonNode *parsed;
-
-  if (raw == NULL || JSON_NODE_HOLDS_NULL (raw))
-    return NULL;
-  if (!JSON_NODE_HOLDS_VALUE (raw) || json_node_get_value_type (raw) != G_TYPE_STRING)
-    return json_node_copy (raw);
-  text = json_node_get_string (raw);
-  if (json_depth_ok (text, strlen (text), MAX_JSON_DEPTH) && (parsed = json_from_string (text, NULL)) != NULL)
-    return parsed;
-  return json_node_copy (raw);
-}
-
-static const char *
-member_string (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
-static double
-member_number (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return NAN;
-  switch (json_node_get_value_type (node))
-    {
-    case G_TYPE_DOUBLE:
-      return json_node_get_double (node);
-    case G_TYPE_INT64:
-      return (double) json_node_get_int (node);
-    default:
-      return NAN;
-    }
-}
-
-/* The first system message of a chat-style input: an array of messages,
- * or an object holding one under "messages"; content a string or parts. */
-static char *
-system_message (JsonNode *input)
-{
-  JsonArray *messages = NULL;
-
-  if (input == NULL)
-    return NULL;
-  if (JSON_NODE_HOLDS_ARRAY (input))
-    messages = json_node_get_array (input);
-  else if (JSON_NODE_HOLDS_OBJECT (input))
-    {
-      JsonNode *inner = json_object_get_member (json_node_get_object (input), "messages");
-
-      if (inner != NULL && JSON_NODE_HOLDS_ARRAY (inner))
-        messages = json_node_get_array (inner);
-    }
-  if (messages == NULL)
-    return NULL;
-
-  for (guint i = 0; i < json_array_get_length (messages); i++)
-    {
-      JsonNode *message = json_array_get_element (messages, i);
-      JsonNode *content;
-      JsonObject *object;
-
-      if (!JSON_NODE_HOLDS_OBJECT (message))
-        continue;
-      object = json_node_get_object (message);
-      if (g_strcmp0 (member_string (object, "role"), "system") != 0)
-        continue;
-      content = json_object_get_member (object, "content");
-      if (content == NULL)
-        return NULL;
-      if (JSON_NODE_HOLDS_VALUE (content) && json_node_get_value_type (content) == G_TYPE_STRING)
-        return g_strdup (json_node_get_string (content));
-      if (JSON_NODE_HOLDS_ARRAY (content))
-        {
-          GString *text = g_string_new (NULL);
-          JsonArray *parts = json_node_get_array (content);
-
-          for (guint j = 0; j < json_array_get_length (parts); j++)
-            {
-              JsonNode *part = json_array_get_element (parts, j);
-              const char *piece;
-
-              if (!JSON_NODE_HOLDS_OBJECT (part) ||
-                  (piece = member_string (json_node_get_object (part), "text")) == NULL)
-                continue;
-              if (text->len > 0)
-                g_string_append_c (text, '\n');
-              g_string_append (text, piece);
-            }
-          return g_string_free (text, text->len == 0);
-        }
-      return NULL;
-    }
-  return NULL;
-}
-
-/* "meal-analyzer v3", the prompt's name and version, else the system
- * message of the generation's input: v2 sends the input as raw text, read
- * only when there is no name. */
-static char *
-prompt_of (JsonObject *observation,
-           gboolean    raw_input)
-{
-  const char *name = member_string (observation, "promptName");
-  double version = member_number (observation, "promptVersion");
-  JsonNode *input = json_object_get_member (observation, "input");
-  g_autoptr(JsonNode) parsed = NULL;
-
-  if (name != NULL && name[0] != '\0')
-    return isnan (version) ? g_strdup (name) : g_strdup_printf ("%s v%.0f", name, version);
-  if (raw_input)
-    input = parsed = node_from_raw (input);
-  return system_message (input);
-}
-
-static gboolean
-member_time (JsonObject *object,
-             const char *name,
-             gint64     *out)
-{
-  const char *text = member_string (object, name);
-
-  return text != NULL && mt_time_parse_iso8601 (text, NULL, out, NULL);
-}
-
-typedef struct {
-  Kind kind;
+  MtLangfuseKind kind;
   char *base_url;
-  char *label;  /* "…/v2/observations, page 3": for errors */
+  char *label;
 } ParseJob;
 
 static void
@@ -741,170 +463,6 @@ parse_job_free (gpointer data)
   g_free (job);
 }
 
-static gboolean
-malformed (GError    **error,
-           ParseJob   *job,
-           const char *what)
-{
-  g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_MALFORMED,
-               _("Langfuse sent an answer that cannot be read (%s: %s). Check LANGFUSE_BASE_URL, or try again."),
-               job->label, what);
-  return FALSE;
-}
-
-static char *
-trace_url (const char *base_url,
-           const char *project_id,
-           const char *trace_id)
-{
-  GString *url = g_string_new (base_url);
-
-  g_string_append (url, "/project/");
-  mt_sigv4_uri_encode (url, project_id, -1, FALSE);
-  g_string_append (url, "/traces/");
-  mt_sigv4_uri_encode (url, trace_id, -1, FALSE);
-  return g_string_free (url, FALSE);
-}
-
-static gboolean
-read_item (ParseJob    *job,
-           JsonObject  *item,
-           Page        *page,
-           GError     **error)
-{
-  gint64 time;
-  const char *id = member_string (item, "id");
-  const char *trace_id = job->kind == KIND_V1_TRACES ? id : member_string (item, "traceId");
-
-  if (id == NULL || trace_id == NULL ||
-      !member_time (item, job->kind == KIND_V1_TRACES ? "timestamp" : "startTime", &time))
-    return malformed (error, job, _("an item without its id, trace or time"));
-
-  if (job->kind == KIND_V2_GENERATIONS || job->kind == KIND_V1_GENERATIONS)
-    {
-      Generation *generation = g_new0 (Generation, 1);
-
-      generation->id = g_strdup (id);
-      generation->trace_id = g_strdup (trace_id);
-      generation->time = time;
-      generation->model = g_strdup (member_string (item, job->kind == KIND_V2_GENERATIONS
-                                                         ? "providedModelName" : "model"));
-      generation->prompt = prompt_of (item, job->kind == KIND_V2_GENERATIONS);
-      generation->cost = member_number (item, job->kind == KIND_V2_GENERATIONS
-                                              ? "totalCost" : "calculatedTotalCost");
-      g_ptr_array_add (page->generations, generation);
-    }
-  else
-    {
-      Root *root = g_new0 (Root, 1);
-
-      root->observation_id = g_strdup (id);
-      root->trace_id = g_strdup (trace_id);
-      root->time = time;
-      root->user_id = g_strdup (member_string (item, "userId"));
-      root->session_id = g_strdup (member_string (item, "sessionId"));
-      root->total_cost = NAN;
-      if (job->kind == KIND_V2_ROOTS)
-        {
-          const char *project = member_string (item, "projectId");
-
-          root->name = g_strdup (member_string (item, "traceName") != NULL ? member_string (item, "traceName")
-                                                                           : member_string (item, "name"));
-          root->input = node_from_raw (json_object_get_member (item, "input"));
-          root->output = node_from_raw (json_object_get_member (item, "output"));
-          if (project != NULL)
-            root->html_url = trace_url (job->base_url, project, trace_id);
-        }
-      else
-        {
-          JsonNode *input = json_object_get_member (item, "input");
-          JsonNode *output = json_object_get_member (item, "output");
-          const char *path = member_string (item, "htmlPath");
-          double total = member_number (item, "totalCost");
-
-          root->name = g_strdup (member_string (item, "name"));
-          root->input = input != NULL && !JSON_NODE_HOLDS_NULL (input) ? json_node_copy (input) : NULL;
-          root->output = output != NULL && !JSON_NODE_HOLDS_NULL (output) ? json_node_copy (output) : NULL;
-          if (path != NULL && path[0] == '/')
-            root->html_url = g_strconcat (job->base_url, path, NULL);
-          /* -1 is what v1 says when the figure was not asked for. */
-          root->total_cost = !isnan (total) && total >= 0 ? total : NAN;
-        }
-      g_ptr_array_add (page->roots, root);
-    }
-  return TRUE;
-}
-
-/* Parses a page away from the main thread: a month of inputs and outputs
- * is a lot of JSON. */
-static Page *
-parse_page (ParseJob  *job,
-            GBytes    *body,
-            GError   **error)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(Page) page = g_new0 (Page, 1);
-  g_autoptr(GError) local_error = NULL;
-  gsize length = 0;
-  const char *text = g_bytes_get_data (body, &length);
-  JsonNode *root;
-  JsonNode *data, *meta;
-  JsonArray *items;
-  gint64 previous = G_MAXINT64;
-
-  page->roots = g_ptr_array_new_with_free_func (root_free);
-  page->generations = g_ptr_array_new_with_free_func (generation_free);
-  page->descending = TRUE;
-  page->oldest = G_MAXINT64;
-
-  if (text == NULL || !json_depth_ok (text, length, MAX_JSON_DEPTH + 8))
-    return malformed (error, job, _("empty, or nested too deeply")), NULL;
-  if (!json_parser_load_from_data (parser, text, (gssize) length, &local_error))
-    return malformed (error, job, local_error->message), NULL;
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return malformed (error, job, _("not a JSON object")), NULL;
-  data = json_object_get_member (json_node_get_object (root), "data");
-  meta = json_object_get_member (json_node_get_object (root), "meta");
-  if (data == NULL || !JSON_NODE_HOLDS_ARRAY (data) || meta == NULL || !JSON_NODE_HOLDS_OBJECT (meta))
-    return malformed (error, job, _("no data or meta")), NULL;
-
-  items = json_node_get_array (data);
-  for (guint i = 0; i < json_array_get_length (items); i++)
-    {
-      JsonNode *item = json_array_get_element (items, i);
-      gint64 time;
-
-      if (!JSON_NODE_HOLDS_OBJECT (item))
-        return malformed (error, job, _("an item that is not an object")), NULL;
-      if (!read_item (job, json_node_get_object (item), page, error))
-        return NULL;
-      time = job->kind == KIND_V2_GENERATIONS || job->kind == KIND_V1_GENERATIONS
-             ? ((Generation *) g_ptr_array_index (page->generations, page->generations->len - 1))->time
-             : ((Root *) g_ptr_array_index (page->roots, page->roots->len - 1))->time;
-      page->descending &= time <= previous;
-      previous = time;
-      page->oldest = MIN (page->oldest, time);
-    }
-  page->items = json_array_get_length (items);
-
-  if (job->kind == KIND_V2_ROOTS || job->kind == KIND_V2_GENERATIONS)
-    {
-      const char *cursor = member_string (json_node_get_object (meta), "cursor");
-
-      page->cursor = cursor != NULL && cursor[0] != '\0' ? g_strdup (cursor) : NULL;
-    }
-  else
-    {
-      double total_pages = member_number (json_node_get_object (meta), "totalPages");
-
-      if (isnan (total_pages) || total_pages < 0 || total_pages > 1e7)
-        return malformed (error, job, _("no page count")), NULL;
-      page->total_pages = (guint) total_pages;
-    }
-  return g_steal_pointer (&page);
-}
-
 static void
 parse_in_thread (GTask        *task,
                  gpointer      source_object,
@@ -914,15 +472,29 @@ parse_in_thread (GTask        *task,
   ParseJob *job = task_data;
   GBytes *body = g_object_get_data (G_OBJECT (task), "body");
   GError *error = NULL;
-  Page *page = parse_page (job, body, &error);
+  MtLangfusePage *page = mt_langfuse_page_parse (job->kind, job->base_url, job->label, body, cancellable, &error);
 
   if (page == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, page, (GDestroyNotify) page_free);
+    g_task_return_pointer (task, page, (GDestroyNotify) mt_langfuse_page_free);
 }
 
 /* A fetch: every walk of every page, and what they found. */
+
+/* One walk: a query over a span of time, page after page (v1) or cursor
+ * after cursor (v2). */
+typedef struct {
+  MtLangfuseKind kind;
+  gint64 from;
+  gint64 to;
+  gboolean top;        /* v2: the whole window's, which may be sliced */
+  guint attempt;       /* v1: walks of this query so far */
+  gint64 total_items;  /* v1: as its first page counted; -1 before */
+  gint64 received;     /* v1: items in its pages so far */
+  gboolean changed;    /* v1: the pages disagreed on the count */
+  guint pending;       /* its requests not yet done */
+} Walk;
 
 typedef struct {
   MtLangfuseClient *client;
@@ -935,11 +507,13 @@ typedef struct {
   gulong caller_handler;
   guint pending;
   GError *error;
-  GHashTable *roots;         /* trace id → Root */
-  GHashTable *generations;   /* generation id → Generation */
+  GPtrArray *walks;          /* Walk */
+  GHashTable *roots;         /* trace id → MtLangfuseRoot, its earliest */
+  GHashTable *generations;   /* generation id → MtLangfuseGeneration */
   GHashTable *users;         /* user ids already announced */
   gboolean v1_fields;        /* whether the server takes v1's `fields` */
   gboolean generations_asked; /* v2: the generations' walk has begun */
+  guint orphans;             /* observations of no trace */
 } Fetch;
 
 static void
@@ -952,6 +526,7 @@ fetch_free (gpointer data)
   g_clear_object (&fetch->caller_cancellable);
   g_clear_object (&fetch->cancellable);
   g_clear_error (&fetch->error);
+  g_ptr_array_unref (fetch->walks);
   g_hash_table_unref (fetch->roots);
   g_hash_table_unref (fetch->generations);
   g_hash_table_unref (fetch->users);
@@ -962,13 +537,11 @@ fetch_free (gpointer data)
 /* One page request: which walk it belongs to and where it is. */
 typedef struct {
   GTask *task;      /* the fetch's; a reference */
-  Kind kind;
-  gint64 from;      /* the walk's slice */
-  gint64 to;
+  Walk *walk;       /* the fetch's */
   char *cursor;     /* v2 */
-  guint page;       /* v1 */
-  gboolean probe;   /* the walk's first page, that decides the rest */
+  guint page;       /* v1; v2: the how-manieth of the walk */
   gboolean fields;  /* v1: asks for field groups */
+  gint64 sent_at;   /* when the latest attempt left */
   char *label;
 } PageRequest;
 
@@ -1010,30 +583,32 @@ page_prepare (gpointer data)
   PageRequest *request = data;
   Fetch *fetch = g_task_get_task_data (request->task);
   MtLangfuseClient *self = fetch->client;
+  Walk *walk = request->walk;
   g_autoptr(GString) query = g_string_new (NULL);
   g_autofree char *url = NULL;
   g_autofree char *limit = NULL;
   SoupMessage *message;
 
-  switch (request->kind)
+  request->sent_at = g_get_monotonic_time ();
+  switch (walk->kind)
     {
-    case KIND_V2_ROOTS:
-    case KIND_V2_GENERATIONS:
+    case MT_LANGFUSE_KIND_V2_ROOTS:
+    case MT_LANGFUSE_KIND_V2_GENERATIONS:
       /* Only the field groups the traces are rebuilt from. */
-      append_param (query, "fields", request->kind == KIND_V2_ROOTS ? "core,basic,io,trace_context"
+      append_param (query, "fields", walk->kind == MT_LANGFUSE_KIND_V2_ROOTS ? "core,basic,io,trace_context"
                                                                     : "core,io,model,usage,prompt");
       limit = g_strdup_printf ("%d", V2_LIMIT);
       append_param (query, "limit", limit);
-      if (request->kind == KIND_V2_ROOTS)
+      if (walk->kind == MT_LANGFUSE_KIND_V2_ROOTS)
         append_param (query, "isRootObservation", "true");
       else
         append_param (query, "type", "GENERATION");
-      append_time (query, "fromStartTime", request->from);
-      append_time (query, "toStartTime", request->to);
+      append_time (query, "fromStartTime", walk->from);
+      append_time (query, "toStartTime", walk->to);
       if (request->cursor != NULL)
         append_param (query, "cursor", request->cursor);
       break;
-    case KIND_V1_TRACES:
+    case MT_LANGFUSE_KIND_V1_TRACES:
       {
         g_autofree char *page = g_strdup_printf ("%u", request->page);
 
@@ -1041,13 +616,13 @@ page_prepare (gpointer data)
         append_param (query, "page", page);
         append_param (query, "limit", limit);
       }
-      append_time (query, "fromTimestamp", request->from);
-      append_time (query, "toTimestamp", request->to);
+      append_time (query, "fromTimestamp", walk->from);
+      append_time (query, "toTimestamp", walk->to);
       append_param (query, "orderBy", "timestamp.asc");
       if (request->fields)
-        append_param (query, "fields", "core,io,metrics");
+        append_param (query, "fields", "core,io");
       break;
-    case KIND_V1_GENERATIONS:
+    case MT_LANGFUSE_KIND_V1_GENERATIONS:
     default:
       {
         g_autofree char *page = g_strdup_printf ("%u", request->page);
@@ -1056,13 +631,13 @@ page_prepare (gpointer data)
         append_param (query, "page", page);
         append_param (query, "limit", limit);
         append_param (query, "type", "GENERATION");
-        append_time (query, "fromStartTime", request->from);
-        append_time (query, "toStartTime", request->to);
+        append_time (query, "fromStartTime", walk->from);
+        append_time (query, "toStartTime", walk->to);
       }
       break;
     }
 
-  url = g_strconcat (self->base_url, kind_endpoint (request->kind), "?", query->str, NULL);
+  url = g_strconcat (self->base_url, mt_langfuse_kind_endpoint (walk->kind), "?", query->str, NULL);
   message = soup_message_new (SOUP_METHOD_GET, url);
   soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization",
                                 self->authorization);
@@ -1096,9 +671,9 @@ retry_after_of (SoupMessageHeaders *headers,
   object = json_node_get_object (json_parser_get_root (parser));
   details = json_object_get_member (object, "details");
   seconds = details != NULL && JSON_NODE_HOLDS_OBJECT (details)
-            ? member_number (json_node_get_object (details), "retryAfterSeconds") : NAN;
+            ? mt_langfuse_member_number (json_node_get_object (details), "retryAfterSeconds") : NAN;
   if (isnan (seconds))
-    seconds = member_number (object, "retryAfter");
+    seconds = mt_langfuse_member_number (object, "retryAfter");
   if (isnan (seconds) || seconds < 0 || seconds > 1e7)
     return -1;
   return (gint64) ceil (seconds * 1000.0);
@@ -1122,8 +697,8 @@ scrub (MtLangfuseClient *self,
   /* {"message": …} when it is JSON, the text itself otherwise. */
   if (json_parser_load_from_data (parser, data, (gssize) length, NULL) &&
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)) &&
-      member_string (json_node_get_object (json_parser_get_root (parser)), "message") != NULL)
-    text = g_utf8_make_valid (member_string (json_node_get_object (json_parser_get_root (parser)), "message"), -1);
+      mt_langfuse_member_string (json_node_get_object (json_parser_get_root (parser)), "message") != NULL)
+    text = g_utf8_make_valid (mt_langfuse_member_string (json_node_get_object (json_parser_get_root (parser)), "message"), -1);
   else
     text = g_utf8_make_valid (data, (gssize) MIN (length, 2000));
 
@@ -1139,6 +714,19 @@ scrub (MtLangfuseClient *self,
       g_string_append (out, "…");
     }
   return g_string_free (out, FALSE);
+}
+
+static void
+set_long_wait_error (GError **error,
+                     gint64   wait_ms)
+{
+  guint minutes = (guint) MIN ((wait_ms + 59999) / 60000, G_MAXUINT);
+
+  g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED,
+               ngettext ("Langfuse’s rate limit for these API keys is reached, and it asks to wait %u minute. Try again then.",
+                         "Langfuse’s rate limit for these API keys is reached, and it asks to wait %u minutes. Try again then.",
+                         minutes),
+               minutes);
 }
 
 static MtHttpVerdict
@@ -1158,11 +746,11 @@ page_judge (gpointer      data,
 
   if (SOUP_STATUS_IS_SUCCESSFUL (status))
     {
-      update_rate_limit (self, headers, status, -1);
+      update_rate_limit (self, headers, status, -1, request->sent_at);
       return MT_HTTP_DONE;
     }
   retry_after = retry_after_of (headers, body);
-  update_rate_limit (self, headers, status, status == 429 ? retry_after : -1);
+  update_rate_limit (self, headers, status, status == 429 ? retry_after : -1, request->sent_at);
 
   said = scrub (self, body);
   switch (status)
@@ -1170,7 +758,7 @@ page_judge (gpointer      data,
     case 400:
       /* An older server that does not take v1's field groups: ask again
        * without, and never ask it for them again. */
-      if (request->kind == KIND_V1_TRACES && request->fields)
+      if (request->walk->kind == MT_LANGFUSE_KIND_V1_TRACES && request->fields)
         {
           request->fields = FALSE;
           fetch->v1_fields = FALSE;
@@ -1190,7 +778,7 @@ page_judge (gpointer      data,
                    self->base_url, said);
       return MT_HTTP_FAIL;
     case 404:
-      if (request->kind == KIND_V2_ROOTS || request->kind == KIND_V2_GENERATIONS)
+      if (request->walk->kind == MT_LANGFUSE_KIND_V2_ROOTS || request->walk->kind == MT_LANGFUSE_KIND_V2_GENERATIONS)
         g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NOT_FOUND,
                      _("Langfuse at %s has no v2 observations API (404): self-hosted Langfuse before v4 serves only v1. Set MEALTRACE_LANGFUSE_API to v1 or auto, or check LANGFUSE_BASE_URL."),
                      self->base_url);
@@ -1200,18 +788,21 @@ page_judge (gpointer      data,
                      self->base_url);
       return MT_HTTP_FAIL;
     case 429:
-      set_rate_limited (self, TRUE);
-      if (retry_after > MAX_RETRY_AFTER_MS)
-        {
-          g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED,
-                       _("Langfuse’s rate limit for these API keys is reached, and it asks to wait %u minutes. Try again then."),
-                       (guint) ((retry_after + 59999) / 60000));
-          return MT_HTTP_FAIL;
-        }
-      g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED,
-                   _("Langfuse kept answering that the rate limit is reached (429). Try again in a minute."));
-      *wait_ms = (guint) MAX (retry_after, 0);
-      return MT_HTTP_RETRY;
+      {
+        /* As long as the server said, or as its window's end says. */
+        gint64 wait = MAX (retry_after, mt_rate_limit_get_wait (self->rate, g_get_monotonic_time ()) / 1000);
+
+        set_rate_limited (self, TRUE);
+        if (wait > MAX_RETRY_AFTER_MS)
+          {
+            set_long_wait_error (error, wait);
+            return MT_HTTP_FAIL;
+          }
+        g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED,
+                     _("Langfuse kept answering that the rate limit is reached (429). Try again in a minute."));
+        *wait_ms = (guint) MAX (wait, 0);
+        return MT_HTTP_RETRY;
+      }
     default:
       if (status >= 500)
         {
@@ -1260,8 +851,7 @@ static const MtHttpHandler page_handler = {
   page_prepare, page_judge, page_transport_error, page_too_large,
 };
 
-static void request_page (GTask *task, Kind kind, gint64 from, gint64 to,
-                          const char *cursor, guint page, gboolean probe);
+static void request_page (GTask *task, Walk *walk, const char *cursor, guint page);
 static void finish_fetch (GTask *task);
 
 static void
@@ -1278,61 +868,169 @@ fail_fetch (Fetch  *fetch,
     g_error_free (error);
 }
 
-/* A walk is done with one of its requests; the fetch ends with the last. */
+static Walk *
+walk_new (Fetch          *fetch,
+          MtLangfuseKind  kind,
+          gint64          from,
+          gint64          to,
+          gboolean        top)
+{
+  Walk *walk = g_new0 (Walk, 1);
+
+  walk->kind = kind;
+  walk->from = from;
+  walk->to = to;
+  walk->top = top;
+  walk->total_items = -1;
+  g_ptr_array_add (fetch->walks, walk);
+  return walk;
+}
+
+/* A window's end plus a margin, without running past the representable. */
+static gint64
+later (gint64 time,
+       gint64 margin)
+{
+  return time < G_MAXINT64 - margin ? time + margin : G_MAXINT64;
+}
+
+static gint64
+earlier (gint64 time,
+         gint64 margin)
+{
+  return time > G_MININT64 + margin ? time - margin : G_MININT64;
+}
+
+/* v2's generations: from the window's start to an hour after its end. */
 static void
-walk_step_done (GTask *task)
+start_v2_generations (GTask *task)
 {
   Fetch *fetch = g_task_get_task_data (task);
 
-  g_assert (fetch->pending > 0);
+  fetch->generations_asked = TRUE;
+  request_page (task, walk_new (fetch, MT_LANGFUSE_KIND_V2_GENERATIONS, fetch->from,
+                                later (fetch->to, GENERATION_MARGIN_MS), TRUE), NULL, 1);
+}
+
+static void
+start_v2 (GTask    *task,
+          gboolean  both)
+{
+  Fetch *fetch = g_task_get_task_data (task);
+
+  request_page (task, walk_new (fetch, MT_LANGFUSE_KIND_V2_ROOTS, earlier (fetch->from, ROOT_MARGIN_MS),
+                                fetch->to, TRUE), NULL, 1);
+  if (both)
+    start_v2_generations (task);
+}
+
+/* v1 pages by number: a query whose items shift while it is read loses
+ * some. What is older than a few minutes has settled; the rest of the
+ * window is a walk of its own, small, read again if it moves. */
+static void
+start_v1_walks (GTask          *task,
+                MtLangfuseKind  kind,
+                gint64          from,
+                gint64          to)
+{
+  Fetch *fetch = g_task_get_task_data (task);
+  gint64 settled = g_get_real_time () / 1000 - V1_SETTLE_MS;
+
+  if (from < settled && settled < to)
+    {
+      request_page (task, walk_new (fetch, kind, from, settled, TRUE), NULL, 1);
+      request_page (task, walk_new (fetch, kind, settled, to, TRUE), NULL, 1);
+    }
+  else
+    request_page (task, walk_new (fetch, kind, from, to, TRUE), NULL, 1);
+}
+
+static void
+start_v1 (GTask *task)
+{
+  Fetch *fetch = g_task_get_task_data (task);
+
+  start_v1_walks (task, MT_LANGFUSE_KIND_V1_TRACES, fetch->from, fetch->to);
+  start_v1_walks (task, MT_LANGFUSE_KIND_V1_GENERATIONS, fetch->from, later (fetch->to, GENERATION_MARGIN_MS));
+}
+
+/* A v1 walk whose pages disagreed on the count, or do not add up to it,
+ * read a moving query: it is read again, a few times at most. */
+static void
+walk_done (GTask *task,
+           Walk  *walk)
+{
+  Fetch *fetch = g_task_get_task_data (task);
+
+  if (fetch->error != NULL || g_cancellable_is_cancelled (fetch->cancellable) ||
+      (walk->kind != MT_LANGFUSE_KIND_V1_TRACES && walk->kind != MT_LANGFUSE_KIND_V1_GENERATIONS))
+    return;
+  if (!walk->changed && walk->received == walk->total_items)
+    return;
+  if (++walk->attempt >= MAX_WALK_ATTEMPTS)
+    {
+      fail_fetch (fetch, g_error_new (MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_FAILED,
+                                      _("Langfuse’s answers to %s kept changing while they were read, %u times. Try again, or end the window a few minutes earlier."),
+                                      mt_langfuse_kind_request (walk->kind), walk->attempt));
+      return;
+    }
+  g_debug ("%s changed while it was read; reading it again", mt_langfuse_kind_request (walk->kind));
+  walk->total_items = -1;
+  walk->received = 0;
+  walk->changed = FALSE;
+  request_page (task, walk, NULL, 1);
+}
+
+/* A request is done; its walk, and the fetch, end with their last. */
+static void
+step_done (GTask *task,
+           Walk  *walk)
+{
+  Fetch *fetch = g_task_get_task_data (task);
+
+  g_assert (walk->pending > 0 && fetch->pending > 0);
+  if (--walk->pending == 0)
+    walk_done (task, walk);
   if (--fetch->pending == 0)
     finish_fetch (task);
 }
 
+/* Keeps what a page found; a trace's earliest root is its root, and its
+ * user is announced when that root is in the window. */
 static void
-announce_users (Fetch *fetch,
-                Page  *page)
-{
-  for (guint i = 0; i < page->roots->len; i++)
-    {
-      Root *root = g_ptr_array_index (page->roots, i);
-
-      if (root->user_id == NULL || root->user_id[0] == '\0' ||
-          root->time < fetch->from || root->time >= fetch->to ||
-          g_hash_table_contains (fetch->users, root->user_id))
-        continue;
-      g_hash_table_add (fetch->users, g_strdup (root->user_id));
-      g_signal_emit (fetch->client, signals[USER_FOUND], 0, root->user_id);
-    }
-}
-
-/* Keeps what a page found; a trace's earliest root is its root. */
-static void
-merge_page (Fetch *fetch,
-            Page  *page)
+merge_page (Fetch          *fetch,
+            MtLangfusePage *page)
 {
   MtLangfuseClient *self = fetch->client;
 
   for (guint i = 0; i < page->roots->len; i++)
     {
-      Root *root = g_ptr_array_index (page->roots, i);
-      Root *known = g_hash_table_lookup (fetch->roots, root->trace_id);
+      MtLangfuseRoot *root = g_ptr_array_index (page->roots, i);
+      MtLangfuseRoot *known = g_hash_table_lookup (fetch->roots, root->trace_id);
 
       if (known != NULL && (known->time < root->time ||
                             (known->time == root->time && g_strcmp0 (known->observation_id, root->observation_id) <= 0)))
         continue;
       page->roots->pdata[i] = NULL;
       g_hash_table_replace (fetch->roots, root->trace_id, root);
+
+      if (root->user_id != NULL && root->user_id[0] != '\0' && root->time >= fetch->from && root->time < fetch->to &&
+          !g_hash_table_contains (fetch->users, root->user_id))
+        {
+          g_hash_table_add (fetch->users, g_strdup (root->user_id));
+          g_signal_emit (self, signals[USER_FOUND], 0, root->user_id);
+        }
     }
   for (guint i = 0; i < page->generations->len; i++)
     {
-      Generation *generation = g_ptr_array_index (page->generations, i);
+      MtLangfuseGeneration *generation = g_ptr_array_index (page->generations, i);
 
       if (g_hash_table_contains (fetch->generations, generation->id))
         continue;
       page->generations->pdata[i] = NULL;
       g_hash_table_insert (fetch->generations, generation->id, generation);
     }
+  fetch->orphans += page->orphans;
 
   self->pages++;
   self->items += page->items;
@@ -1344,20 +1042,19 @@ merge_page (Fetch *fetch,
  * first page: one per expected page, as many as may run at once, and only
  * when the rate limit leaves room for them all. */
 static guint
-slices_for (Fetch  *fetch,
-            Page   *page,
-            gint64  from,
-            gint64  to)
+slices_for (Fetch          *fetch,
+            MtLangfusePage *page,
+            Walk           *walk)
 {
   MtLangfuseClient *self = fetch->client;
   double covered, rest, pages;
   guint slices;
 
-  if (!self->slicing || page->cursor == NULL || !page->descending || page->items == 0 ||
-      page->oldest <= from || page->oldest >= to)
+  if (!self->slicing || !walk->top || page->cursor == NULL || !page->descending || page->items == 0 ||
+      page->oldest <= walk->from || page->oldest >= walk->to)
     return 1;
-  covered = (double) (to - page->oldest);
-  rest = (double) (page->oldest - from);
+  covered = (double) (walk->to - page->oldest);
+  rest = (double) (page->oldest - walk->from);
   pages = ceil (rest / MAX (covered, 1.0));
   slices = (guint) CLAMP (pages, 1.0, (double) MAX (mt_http_get_max_in_flight (self->http) / 2, 1));
   if (mt_rate_limit_is_known (self->rate) &&
@@ -1368,11 +1065,18 @@ slices_for (Fetch  *fetch,
 
 typedef struct {
   GTask *task;          /* the fetch's */
-  Kind kind;
-  gint64 from, to;
+  Walk *walk;
+  char *cursor;         /* the one the page was asked with */
   guint page;
-  gboolean probe;
 } PageDone;
+
+static void
+page_done_free (PageDone *done)
+{
+  g_object_unref (done->task);
+  g_free (done->cursor);
+  g_free (done);
+}
 
 static void on_page_parsed (GObject *source, GAsyncResult *result, gpointer data);
 
@@ -1392,32 +1096,95 @@ on_page_answered (GObject      *source,
   if (body == NULL)
     {
       /* auto: a server without v2 answers 404 to the first request. */
-      if (fetch->requested == MT_LANGFUSE_API_AUTO && fetch->used == MT_LANGFUSE_API_V2 && done->probe &&
-          done->kind == KIND_V2_ROOTS && g_error_matches (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NOT_FOUND))
+      if (fetch->requested == MT_LANGFUSE_API_AUTO && fetch->used == MT_LANGFUSE_API_V2 &&
+          done->walk->top && done->page == 1 && done->walk->kind == MT_LANGFUSE_KIND_V2_ROOTS &&
+          !fetch->generations_asked && g_error_matches (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NOT_FOUND))
         {
           g_debug ("%s has no v2 API; reading v1", fetch->client->base_url);
           g_error_free (error);
           fetch->used = MT_LANGFUSE_API_V1;
-          request_page (done->task, KIND_V1_TRACES, fetch->from, fetch->to, NULL, 1, TRUE);
-          request_page (done->task, KIND_V1_GENERATIONS, fetch->from, fetch->to + GENERATION_MARGIN_MS,
-                        NULL, 1, TRUE);
+          start_v1 (done->task);
         }
       else
         fail_fetch (fetch, error);
-      walk_step_done (done->task);
-      g_object_unref (done->task);
-      g_free (done);
+      step_done (done->task, done->walk);
+      page_done_free (done);
       return;
     }
 
   job = g_new0 (ParseJob, 1);
-  job->kind = done->kind;
+  job->kind = done->walk->kind;
   job->base_url = g_strdup (fetch->client->base_url);
-  job->label = g_strdup_printf ("%s, page %u", kind_request (done->kind), MAX (done->page, 1));
+  job->label = g_strdup_printf ("%s, page %u", mt_langfuse_kind_request (done->walk->kind), done->page);
   parse = g_task_new (NULL, fetch->cancellable, on_page_parsed, done);
   g_task_set_task_data (parse, job, parse_job_free);
   g_object_set_data_full (G_OBJECT (parse), "body", g_steal_pointer (&body), (GDestroyNotify) g_bytes_unref);
   g_task_run_in_thread (parse, parse_in_thread);
+}
+
+static void
+next_v2 (GTask          *task,
+         PageDone       *done,
+         MtLangfusePage *page)
+{
+  Fetch *fetch = g_task_get_task_data (task);
+  Walk *walk = done->walk;
+  guint slices = done->page == 1 ? slices_for (fetch, page, walk) : 1;
+
+  if (done->page == 1 && walk->top && walk->kind == MT_LANGFUSE_KIND_V2_ROOTS)
+    {
+      if (fetch->requested == MT_LANGFUSE_API_AUTO)
+        fetch->client->detected = MT_LANGFUSE_API_V2;
+      /* v2 it is: the generations' walk may start. */
+      if (!fetch->generations_asked)
+        start_v2_generations (task);
+    }
+
+  if (page->cursor == NULL || page->items == 0)
+    /* The end (a cursor after an empty page leads nowhere). */
+    return;
+  if (done->cursor != NULL && strcmp (page->cursor, done->cursor) == 0)
+    {
+      fail_fetch (fetch, g_error_new (MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_MALFORMED,
+                                      _("Langfuse sent an answer that cannot be read (%s, page %u: the same cursor again). Check LANGFUSE_BASE_URL, or try again."),
+                                      mt_langfuse_kind_request (walk->kind), done->page));
+      return;
+    }
+  if (slices > 1)
+    {
+      /* What is left is older than the page's oldest item: walked in
+       * slices at once. Items at that very instant are read again, and
+       * counted once. */
+      gint64 end = page->oldest + 1, span = end - walk->from;
+
+      for (guint i = 0; i < slices; i++)
+        request_page (task, walk_new (fetch, walk->kind, walk->from + span * i / slices,
+                                      walk->from + span * (i + 1) / slices, FALSE), NULL, 1);
+    }
+  else
+    request_page (task, walk, page->cursor, done->page + 1);
+}
+
+static void
+next_v1 (GTask          *task,
+         PageDone       *done,
+         MtLangfusePage *page)
+{
+  Fetch *fetch = g_task_get_task_data (task);
+  Walk *walk = done->walk;
+
+  walk->received += page->items;
+  if (done->page > 1)
+    {
+      walk->changed |= page->total_items != walk->total_items;
+      return;
+    }
+  if (fetch->requested == MT_LANGFUSE_API_AUTO && walk->kind == MT_LANGFUSE_KIND_V1_TRACES)
+    fetch->client->detected = MT_LANGFUSE_API_V1;
+  /* v1 counts its pages: all the others at once. */
+  walk->total_items = page->total_items;
+  for (guint p = 2; p <= page->total_pages; p++)
+    request_page (task, walk, NULL, p);
 }
 
 static void
@@ -1428,94 +1195,47 @@ on_page_parsed (GObject      *source,
   PageDone *done = data;
   GTask *task = done->task;
   Fetch *fetch = g_task_get_task_data (task);
-  g_autoptr(Page) page = NULL;
+  g_autoptr(MtLangfusePage) page = NULL;
   GError *error = NULL;
 
   page = g_task_propagate_pointer (G_TASK (result), &error);
   if (page == NULL)
+    fail_fetch (fetch, error);
+  else if (fetch->error == NULL)
     {
-      fail_fetch (fetch, error);
-      goto out;
+      merge_page (fetch, page);
+      if (done->walk->kind == MT_LANGFUSE_KIND_V2_ROOTS || done->walk->kind == MT_LANGFUSE_KIND_V2_GENERATIONS)
+        next_v2 (task, done, page);
+      else
+        next_v1 (task, done, page);
     }
-  if (fetch->error != NULL)
-    goto out;
-
-  if (done->kind == KIND_V2_ROOTS || done->kind == KIND_V1_TRACES)
-    announce_users (fetch, page);
-  merge_page (fetch, page);
-
-  if (done->kind == KIND_V2_ROOTS || done->kind == KIND_V2_GENERATIONS)
-    {
-      guint slices = done->probe ? slices_for (fetch, page, done->from, done->to) : 1;
-
-      if (done->probe && done->kind == KIND_V2_ROOTS && fetch->requested == MT_LANGFUSE_API_AUTO)
-        fetch->client->detected = MT_LANGFUSE_API_V2;
-      if (done->probe && done->kind == KIND_V2_ROOTS && !fetch->generations_asked)
-        {
-          /* v2 it is: the generations' walk may start. */
-          fetch->generations_asked = TRUE;
-          request_page (task, KIND_V2_GENERATIONS, fetch->from, fetch->to + GENERATION_MARGIN_MS, NULL, 1, TRUE);
-        }
-
-      if (slices > 1)
-        {
-          /* What is left is older than the page's oldest item: walk it in
-           * slices at once. Items at that very instant are read again, and
-           * counted once. */
-          gint64 end = page->oldest + 1, span = end - done->from;
-
-          for (guint i = 0; i < slices; i++)
-            request_page (task, done->kind, done->from + span * i / slices,
-                          done->from + span * (i + 1) / slices, NULL, 1, FALSE);
-        }
-      else if (page->cursor != NULL)
-        request_page (task, done->kind, done->from, done->to, page->cursor, done->page + 1, FALSE);
-    }
-  else if (done->probe)
-    {
-      /* v1 counts its pages: all the others at once. */
-      if (fetch->requested == MT_LANGFUSE_API_AUTO && done->kind == KIND_V1_TRACES)
-        fetch->client->detected = MT_LANGFUSE_API_V1;
-      for (guint p = 2; p <= page->total_pages; p++)
-        request_page (task, done->kind, done->from, done->to, NULL, p, FALSE);
-    }
-
-out:
-  walk_step_done (task);
-  g_object_unref (task);
-  g_free (done);
+  step_done (task, done->walk);
+  page_done_free (done);
 }
 
 static void
 request_page (GTask      *task,
-              Kind        kind,
-              gint64      from,
-              gint64      to,
+              Walk       *walk,
               const char *cursor,
-              guint       page,
-              gboolean    probe)
+              guint       page)
 {
   Fetch *fetch = g_task_get_task_data (task);
   PageRequest *request = g_new0 (PageRequest, 1);
   PageDone *done = g_new0 (PageDone, 1);
 
   request->task = g_object_ref (task);
-  request->kind = kind;
-  request->from = from;
-  request->to = to;
+  request->walk = walk;
   request->cursor = g_strdup (cursor);
   request->page = page;
-  request->probe = probe;
   request->fields = fetch->v1_fields;
-  request->label = g_strdup_printf ("%s, page %u", kind_request (kind), page);
+  request->label = g_strdup_printf ("%s, page %u", mt_langfuse_kind_request (walk->kind), page);
 
   done->task = g_object_ref (task);
-  done->kind = kind;
-  done->from = from;
-  done->to = to;
+  done->walk = walk;
+  done->cursor = g_strdup (cursor);
   done->page = page;
-  done->probe = probe;
 
+  walk->pending++;
   fetch->pending++;
   mt_http_send_async (fetch->client->http, &page_handler, request, page_request_free, MAX_PAGE_BODY,
                       fetch->cancellable, on_page_answered, done);
@@ -1525,8 +1245,8 @@ static int
 compare_generations (gconstpointer a,
                      gconstpointer b)
 {
-  const Generation *x = *(const Generation * const *) a;
-  const Generation *y = *(const Generation * const *) b;
+  const MtLangfuseGeneration *x = *(const MtLangfuseGeneration * const *) a;
+  const MtLangfuseGeneration *y = *(const MtLangfuseGeneration * const *) b;
 
   if (x->time != y->time)
     return x->time < y->time ? -1 : 1;
@@ -1559,7 +1279,7 @@ build_traces (Fetch *fetch)
   g_hash_table_iter_init (&iter, fetch->generations);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      Generation *generation = value;
+      MtLangfuseGeneration *generation = value;
       GPtrArray *list = g_hash_table_lookup (by_trace, generation->trace_id);
 
       if (list == NULL)
@@ -1573,7 +1293,7 @@ build_traces (Fetch *fetch)
   g_hash_table_iter_init (&iter, fetch->roots);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      Root *root = value;
+      MtLangfuseRoot *root = value;
       GPtrArray *generations = g_hash_table_lookup (by_trace, root->trace_id);
       MtTrace *trace;
       double total = 0.0;
@@ -1590,7 +1310,7 @@ build_traces (Fetch *fetch)
 
       if (generations != NULL)
         {
-          Generation *first;
+          MtLangfuseGeneration *first;
 
           g_ptr_array_sort (generations, compare_generations);
           first = g_ptr_array_index (generations, 0);
@@ -1599,14 +1319,14 @@ build_traces (Fetch *fetch)
           mt_trace_set_cost (trace, first->cost);
           for (guint i = 0; i < generations->len; i++)
             {
-              double cost = ((Generation *) g_ptr_array_index (generations, i))->cost;
+              double cost = ((MtLangfuseGeneration *) g_ptr_array_index (generations, i))->cost;
 
               if (!isnan (cost))
                 total += cost;
             }
         }
-      /* v1 states the trace's total; v2's is the sum of its generations'. */
-      mt_trace_set_total_cost (trace, !isnan (root->total_cost) ? root->total_cost : total);
+      /* The sum of its generations' costs, over either API. */
+      mt_trace_set_total_cost (trace, total);
       g_ptr_array_add (traces, trace);
     }
 
@@ -1655,9 +1375,9 @@ mt_langfuse_client_fetch_traces_async (MtLangfuseClient    *self,
 {
   g_autoptr(GTask) task = NULL;
   Fetch *fetch;
+  gint64 wait;
 
   g_return_if_fail (MT_IS_LANGFUSE_CLIENT (self));
-  g_return_if_fail (from < to);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mt_langfuse_client_fetch_traces_async);
@@ -1668,8 +1388,9 @@ mt_langfuse_client_fetch_traces_async (MtLangfuseClient    *self,
   fetch->requested = api;
   fetch->v1_fields = TRUE;
   fetch->cancellable = g_cancellable_new ();
-  fetch->roots = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, root_free);
-  fetch->generations = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, generation_free);
+  fetch->walks = g_ptr_array_new_with_free_func (g_free);
+  fetch->roots = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, mt_langfuse_root_free);
+  fetch->generations = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, mt_langfuse_generation_free);
   fetch->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (cancellable != NULL)
     {
@@ -1684,21 +1405,28 @@ mt_langfuse_client_fetch_traces_async (MtLangfuseClient    *self,
     api = self->detected;
   fetch->used = api == MT_LANGFUSE_API_V1 ? MT_LANGFUSE_API_V1 : MT_LANGFUSE_API_V2;
 
+  if (from < MIN_TIME || to > MAX_TIME || from >= to)
+    {
+      g_task_return_new_error (task, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_INVALID,
+                               _("The time window to read from Langfuse is empty, or outside the years 1970 to 9999."));
+      return;
+    }
+  /* A wait the server asked for that outlasts patience is said now. */
+  wait = mt_rate_limit_get_wait (self->rate, g_get_monotonic_time ()) / 1000;
+  if (wait > MAX_RETRY_AFTER_MS)
+    {
+      GError *error = NULL;
+
+      set_long_wait_error (&error, wait);
+      g_task_return_error (task, error);
+      return;
+    }
+
   if (fetch->used == MT_LANGFUSE_API_V2)
-    {
-      request_page (task, KIND_V2_ROOTS, from - ROOT_MARGIN_MS, to, NULL, 1, TRUE);
-      /* Known to be v2: both walks at once. Else the first answer tells. */
-      if (api == MT_LANGFUSE_API_V2)
-        {
-          fetch->generations_asked = TRUE;
-          request_page (task, KIND_V2_GENERATIONS, from, to + GENERATION_MARGIN_MS, NULL, 1, TRUE);
-        }
-    }
+    /* Known to be v2: both walks at once. Else the first answer tells. */
+    start_v2 (task, api == MT_LANGFUSE_API_V2);
   else
-    {
-      request_page (task, KIND_V1_TRACES, from, to, NULL, 1, TRUE);
-      request_page (task, KIND_V1_GENERATIONS, from, to + GENERATION_MARGIN_MS, NULL, 1, TRUE);
-    }
+    start_v1 (task);
 }
 
 GPtrArray *

@@ -27,6 +27,7 @@ struct _MtRateLimit
   gint64 window_start;  /* when its first request left; 0 before that */
   gint64 duration;      /* how long a window lasts, learnt; 0 when not known */
   gint64 blocked_until; /* Retry-After: nothing leaves before */
+  gint64 turned_at;     /* when the last window turned, by our clock */
   gint64 last_probe;
   gint64 sends[SENDS_KEPT]; /* the latest send times, a ring */
   guint sends_next;
@@ -54,6 +55,7 @@ turn_if_due (MtRateLimit *self,
       self->remaining = (gint) self->limit;
       self->window_end = 0;
       self->window_start = 0;
+      self->turned_at = now;
     }
 }
 
@@ -167,7 +169,8 @@ mt_rate_limit_observe (MtRateLimit *self,
                        const char  *remaining_text,
                        const char  *reset_text,
                        gint64       retry_after_ms,
-                       guint        in_flight)
+                       guint        in_flight,
+                       gint64       sent_at)
 {
   guint64 limit = 0, remaining = 0;
   gboolean has_limit = parse_count (limit_text, 1, &limit);
@@ -176,6 +179,15 @@ mt_rate_limit_observe (MtRateLimit *self,
   gboolean has_reset = parse_reset (reset_text, now, wall_ms, &end);
   /* What the server may not have counted yet: the requests on the wire. */
   gint left = has_remaining ? MAX ((gint) remaining - (gint) in_flight, 0) : 0;
+
+  /* An answer to a request sent before the window turned speaks of the
+   * window that is over: only its Retry-After still holds. */
+  if (sent_at < self->turned_at)
+    {
+      if (status == 429 && retry_after_ms >= 0 && now + retry_after_ms * 1000 > self->blocked_until)
+        self->blocked_until = now + MIN (retry_after_ms, LONGEST_WINDOW / 1000) * 1000;
+      return;
+    }
 
   if (has_limit)
     self->limit = (guint) limit;
@@ -188,7 +200,7 @@ mt_rate_limit_observe (MtRateLimit *self,
       gint64 until = 0;
 
       if (retry_after_ms >= 0)
-        until = now + retry_after_ms * 1000;
+        until = now + MIN (retry_after_ms, LONGEST_WINDOW / 1000) * 1000;
       else if (has_reset)
         until = end;
       if (until > self->blocked_until)
@@ -239,6 +251,17 @@ mt_rate_limit_observe (MtRateLimit *self,
       else
         self->remaining = left;
     }
+}
+
+gint64
+mt_rate_limit_get_wait (MtRateLimit *self,
+                        gint64       now)
+{
+  gint64 wait = MAX (self->blocked_until - now, 0);
+
+  if (self->limit > 0 && self->remaining <= 0 && self->window_end > now)
+    wait = MAX (wait, self->window_end - now);
+  return wait;
 }
 
 gboolean

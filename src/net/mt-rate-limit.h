@@ -28,7 +28,9 @@ gint64       mt_rate_limit_admit         (MtRateLimit *self,
 
 /* Tells what an answer said. @retry_after_ms is -1 when it did not say;
  * @in_flight counts the other requests on the wire, which the server's
- * Remaining may not count yet. */
+ * Remaining may not count yet; @sent_at is when the request was admitted
+ * (an answer to a request sent before the window turned is about the old
+ * window). */
 void         mt_rate_limit_observe       (MtRateLimit *self,
                                           gint64       now,
                                           gint64       wall_ms,
@@ -37,7 +39,12 @@ void         mt_rate_limit_observe       (MtRateLimit *self,
                                           const char  *remaining,
                                           const char  *reset,
                                           gint64       retry_after_ms,
-                                          guint        in_flight);
+                                          guint        in_flight,
+                                          gint64       sent_at);
+
+/* How long until a request may leave (0: now), without counting one. */
+gint64       mt_rate_limit_get_wait      (MtRateLimit *self,
+                                          gint64       now);
 
 /* Whether a limit is known, and what is left of the window (G_MAXINT when
  * nothing is known). */

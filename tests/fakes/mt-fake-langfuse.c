@@ -87,6 +87,12 @@ struct _MtFakeLangfuse
   guint max_per_window;
   guint repeated_pages;
   GHashTable *served;       /* "path?query" of the pages answered */
+  guint repeated_items;
+  GHashTable *served_items; /* ids of the items handed out */
+  char *growth_prefix;      /* requests to this path add a trace first */
+  guint growth_left;
+  gint64 growth_time;
+  guint grown;
   GPtrArray *log;
 };
 
@@ -158,6 +164,8 @@ mt_fake_langfuse_finalize (GObject *object)
   g_hash_table_unref (self->trace_ids);
   g_ptr_array_unref (self->traces);
   g_hash_table_unref (self->served);
+  g_hash_table_unref (self->served_items);
+  g_free (self->growth_prefix);
   g_ptr_array_unref (self->log);
 
   G_OBJECT_CLASS (mt_fake_langfuse_parent_class)->finalize (object);
@@ -182,6 +190,7 @@ mt_fake_langfuse_init (MtFakeLangfuse *self)
   self->generations = g_ptr_array_new ();
   self->roots = g_ptr_array_new ();
   self->served = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->served_items = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->log = g_ptr_array_new_with_free_func (g_free);
   self->sorted = TRUE;
 }
@@ -507,7 +516,7 @@ write_observation_v2 (MtFakeLangfuse  *self,
 
   mt_json_writer_begin_object (writer);
   write_member_string (writer, "id", observation->id);
-  write_member_string (writer, "traceId", trace->id);
+  write_member_string (writer, "traceId", trace != NULL ? trace->id : NULL);
   mt_json_writer_member (writer, "startTime");
   write_time (writer, observation->start);
   mt_json_writer_member (writer, "endTime");
@@ -527,8 +536,8 @@ write_observation_v2 (MtFakeLangfuse  *self,
       mt_json_writer_boolean (writer, FALSE);
       mt_json_writer_member (writer, "public");
       mt_json_writer_boolean (writer, FALSE);
-      write_member_string (writer, "userId", trace->user_id);
-      write_member_string (writer, "sessionId", trace->session_id);
+      write_member_string (writer, "userId", trace != NULL ? trace->user_id : NULL);
+      write_member_string (writer, "sessionId", trace != NULL ? trace->session_id : NULL);
       mt_json_writer_member (writer, "isRootObservation");
       mt_json_writer_boolean (writer, observation->parent_id == NULL);
     }
@@ -592,7 +601,7 @@ write_observation_v2 (MtFakeLangfuse  *self,
       mt_json_writer_begin_array (writer);
       mt_json_writer_end_array (writer);
       write_member_null (writer, "release");
-      write_member_string (writer, "traceName", trace->name);
+      write_member_string (writer, "traceName", trace != NULL ? trace->name : NULL);
     }
   mt_json_writer_end_object (writer);
 }
@@ -605,7 +614,7 @@ write_observation_v1 (MtJsonWriter    *writer,
 
   mt_json_writer_begin_object (writer);
   write_member_string (writer, "id", observation->id);
-  write_member_string (writer, "traceId", observation->trace->id);
+  write_member_string (writer, "traceId", observation->trace != NULL ? observation->trace->id : NULL);
   write_member_string (writer, "type", observation->type);
   write_member_string (writer, "name", observation->name);
   mt_json_writer_member (writer, "startTime");
@@ -828,11 +837,29 @@ filter_matches (Filter          *filter,
     return FALSE;
   if (filter->root != NULL && (strcmp (filter->root, "true") == 0) != (observation->parent_id == NULL))
     return FALSE;
-  if (filter->trace_id != NULL && strcmp (filter->trace_id, observation->trace->id) != 0)
+  if (filter->trace_id != NULL && (observation->trace == NULL || strcmp (filter->trace_id, observation->trace->id) != 0))
     return FALSE;
-  if (filter->user_id != NULL && g_strcmp0 (filter->user_id, observation->trace->user_id) != 0)
+  if (filter->user_id != NULL && (observation->trace == NULL || g_strcmp0 (filter->user_id, observation->trace->user_id) != 0))
     return FALSE;
   return TRUE;
+}
+
+/* What a fault changes in an answer that is otherwise a page. */
+typedef enum {
+  QUIRK_NONE = 0,
+  QUIRK_BROKEN_ITEM = 1 << 0,  /* a last item without a time */
+  QUIRK_STUCK_CURSOR = 1 << 1, /* v2: the cursor asked with, again */
+  QUIRK_BAD_COUNTS = 1 << 2,   /* v1: a page count that does not fit the items */
+} Quirks;
+
+/* Counts the items a page hands out, to see any handed out twice. */
+static void
+note_item (MtFakeLangfuse *self,
+           Quirks          quirks,
+           const char     *id)
+{
+  if (quirks == QUIRK_NONE && !g_hash_table_add (self->served_items, g_strdup (id)))
+    self->repeated_items++;
 }
 
 /* Appends a page's last item when the fault asks for a broken one. */
@@ -849,7 +876,7 @@ static void
 serve_v2 (MtFakeLangfuse    *self,
           SoupServerMessage *msg,
           GHashTable        *query,
-          gboolean           broken)
+          Quirks             quirks)
 {
   g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(MtJsonWriter) writer = mt_json_writer_new (json, FALSE);
@@ -912,9 +939,17 @@ serve_v2 (MtFakeLangfuse    *self,
   mt_json_writer_begin_object (writer);
   mt_json_writer_member (writer, "data");
   mt_json_writer_begin_array (writer);
+  if ((quirks & QUIRK_STUCK_CURSOR) && param (query, "cursor") != NULL)
+    {
+      g_free (next);
+      next = g_strdup (param (query, "cursor"));
+    }
   for (guint i = 0; i < page->len; i++)
-    write_observation_v2 (self, writer, g_ptr_array_index (page, i), groups);
-  if (broken)
+    {
+      note_item (self, quirks, ((FakeObservation *) g_ptr_array_index (page, i))->id);
+      write_observation_v2 (self, writer, g_ptr_array_index (page, i), groups);
+    }
+  if (quirks & QUIRK_BROKEN_ITEM)
     write_broken_item (writer);
   mt_json_writer_end_array (writer);
   mt_json_writer_member (writer, "meta");
@@ -929,7 +964,8 @@ static void
 write_meta_v1 (MtJsonWriter *writer,
                guint64       page,
                guint64       limit,
-               guint         total)
+               guint         total,
+               Quirks        quirks)
 {
   mt_json_writer_member (writer, "meta");
   mt_json_writer_begin_object (writer);
@@ -940,7 +976,10 @@ write_meta_v1 (MtJsonWriter *writer,
   mt_json_writer_member (writer, "totalItems");
   mt_json_writer_int (writer, total);
   mt_json_writer_member (writer, "totalPages");
-  mt_json_writer_int (writer, (gint64) ((total + limit - 1) / limit));
+  if (quirks & QUIRK_BAD_COUNTS)
+    mt_json_writer_int (writer, 1000000);
+  else
+    mt_json_writer_int (writer, (gint64) ((total + limit - 1) / limit));
   mt_json_writer_end_object (writer);
 }
 
@@ -967,7 +1006,7 @@ static void
 serve_v1_traces (MtFakeLangfuse    *self,
                  SoupServerMessage *msg,
                  GHashTable        *query,
-                 gboolean           broken)
+                 Quirks             quirks)
 {
   g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(MtJsonWriter) writer = mt_json_writer_new (json, FALSE);
@@ -1019,13 +1058,15 @@ serve_v1_traces (MtFakeLangfuse    *self,
     {
       guint k = (guint) (ascending ? i : total - 1 - i);
 
-      write_trace_v1 (self, writer, selected != NULL ? g_ptr_array_index (selected, k)
-                                                     : g_ptr_array_index (self->traces, low + k), groups);
+      FakeTrace *trace = selected != NULL ? g_ptr_array_index (selected, k) : g_ptr_array_index (self->traces, low + k);
+
+      note_item (self, quirks, trace->id);
+      write_trace_v1 (self, writer, trace, groups);
     }
-  if (broken)
+  if (quirks & QUIRK_BROKEN_ITEM)
     write_broken_item (writer);
   mt_json_writer_end_array (writer);
-  write_meta_v1 (writer, page, limit, total);
+  write_meta_v1 (writer, page, limit, total, quirks);
   mt_json_writer_end_object (writer);
   set_json (msg, 200, json);
 }
@@ -1034,7 +1075,7 @@ static void
 serve_v1_observations (MtFakeLangfuse    *self,
                        SoupServerMessage *msg,
                        GHashTable        *query,
-                       gboolean           broken)
+                       Quirks             quirks)
 {
   g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(MtJsonWriter) writer = mt_json_writer_new (json, FALSE);
@@ -1071,12 +1112,17 @@ serve_v1_observations (MtFakeLangfuse    *self,
   mt_json_writer_begin_array (writer);
   first = (page - 1) * limit;
   for (guint64 i = first; i < first + limit && i < total; i++)
-    write_observation_v1 (writer, selected != NULL ? g_ptr_array_index (selected, i)
-                                                   : g_ptr_array_index (filter.base, high - 1 - i));
-  if (broken)
+    {
+      FakeObservation *observation = selected != NULL ? g_ptr_array_index (selected, i)
+                                                      : g_ptr_array_index (filter.base, high - 1 - i);
+
+      note_item (self, quirks, observation->id);
+      write_observation_v1 (writer, observation);
+    }
+  if (quirks & QUIRK_BROKEN_ITEM)
     write_broken_item (writer);
   mt_json_writer_end_array (writer);
-  write_meta_v1 (writer, page, limit, total);
+  write_meta_v1 (writer, page, limit, total, quirks);
   mt_json_writer_end_object (writer);
   set_json (msg, 200, json);
 }
@@ -1218,6 +1264,20 @@ note_served (MtFakeLangfuse    *self,
     self->repeated_pages++;
 }
 
+/* Data that arrives while a client reads: a trace before the answer. */
+static void
+grow (MtFakeLangfuse *self,
+      const char     *path)
+{
+  g_autofree char *id = NULL;
+
+  if (self->growth_left == 0 || !g_str_has_prefix (path, self->growth_prefix))
+    return;
+  self->growth_left--;
+  id = g_strdup_printf ("grown-%u", self->grown++);
+  mt_fake_langfuse_add_trace (self, id, self->growth_time, "meal-analysis", "user-grown", NULL, NULL, NULL);
+}
+
 static void
 handle (SoupServer        *server,
         SoupServerMessage *msg,
@@ -1231,7 +1291,8 @@ handle (SoupServer        *server,
   gboolean v2 = strcmp (path, V2_PATH) == 0;
   gboolean v1_traces = strcmp (path, V1_TRACES_PATH) == 0;
   gboolean v1_observations = strcmp (path, V1_OBSERVATIONS_PATH) == 0;
-  gboolean broken = FALSE, truncated = FALSE;
+  gboolean truncated = FALSE;
+  Quirks quirks = QUIRK_NONE;
   int fault = MT_FAKE_LANGFUSE_FAULT_NONE;
 
   mt_fake_server_arrived (self->server, msg);
@@ -1290,8 +1351,18 @@ handle (SoupServer        *server,
           truncated = TRUE;
           break;
         case MT_FAKE_LANGFUSE_FAULT_BAD_ITEM:
-          broken = TRUE;
+          quirks |= QUIRK_BROKEN_ITEM;
           break;
+        case MT_FAKE_LANGFUSE_FAULT_STUCK_CURSOR:
+          quirks |= QUIRK_STUCK_CURSOR;
+          break;
+        case MT_FAKE_LANGFUSE_FAULT_BAD_COUNTS:
+          quirks |= QUIRK_BAD_COUNTS;
+          break;
+        case MT_FAKE_LANGFUSE_FAULT_THROTTLED_LONG:
+          throttle (self, msg, 3600 * 1000);
+          mt_fake_server_delay (self->server, msg, wait_ms);
+          return;
         case MT_FAKE_LANGFUSE_FAULT_NONE:
         default:
           break;
@@ -1308,14 +1379,15 @@ handle (SoupServer        *server,
     set_error (msg, 401, "authentication_failed", "Invalid credentials. Confirm that you've configured the correct host.");
   else if (admit (self, msg))
     {
+      grow (self, path);
       ensure_sorted (self);
       if (v2)
-        serve_v2 (self, msg, query, broken);
+        serve_v2 (self, msg, query, quirks);
       else if (v1_traces)
-        serve_v1_traces (self, msg, query, broken);
+        serve_v1_traces (self, msg, query, quirks);
       else
-        serve_v1_observations (self, msg, query, broken);
-      if (soup_server_message_get_status (msg) == 200 && !broken && !truncated)
+        serve_v1_observations (self, msg, query, quirks);
+      if (soup_server_message_get_status (msg) == 200 && quirks == QUIRK_NONE && !truncated)
         note_served (self, msg, path);
     }
 
@@ -1459,6 +1531,36 @@ mt_fake_langfuse_add_observation (MtFakeLangfuse *self,
 }
 
 void
+mt_fake_langfuse_add_orphan (MtFakeLangfuse *self,
+                             const char     *id,
+                             const char     *type,
+                             gint64          start)
+{
+  FakeObservation *observation = observation_new (NULL, id, type, start, NULL, type);
+
+  g_ptr_array_add (self->observations, observation);
+  self->sorted = FALSE;
+}
+
+void
+mt_fake_langfuse_add_growth (MtFakeLangfuse *self,
+                             const char     *prefix,
+                             guint           count,
+                             gint64          timestamp)
+{
+  g_free (self->growth_prefix);
+  self->growth_prefix = g_strdup (prefix);
+  self->growth_left = count;
+  self->growth_time = timestamp;
+}
+
+guint
+mt_fake_langfuse_get_grown (MtFakeLangfuse *self)
+{
+  return self->grown;
+}
+
+void
 mt_fake_langfuse_set_latency_ms (MtFakeLangfuse *self,
                                  guint           latency_ms)
 {
@@ -1545,6 +1647,12 @@ mt_fake_langfuse_get_max_per_window (MtFakeLangfuse *self)
 }
 
 guint
+mt_fake_langfuse_get_repeated_items (MtFakeLangfuse *self)
+{
+  return self->repeated_items;
+}
+
+guint
 mt_fake_langfuse_get_repeated_pages (MtFakeLangfuse *self)
 {
   return self->repeated_pages;
@@ -1566,5 +1674,7 @@ mt_fake_langfuse_reset_counters (MtFakeLangfuse *self)
   self->max_per_window = 0;
   self->repeated_pages = 0;
   g_hash_table_remove_all (self->served);
+  self->repeated_items = 0;
+  g_hash_table_remove_all (self->served_items);
   g_ptr_array_set_size (self->log, 0);
 }

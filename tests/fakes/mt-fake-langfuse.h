@@ -30,6 +30,9 @@ typedef enum {
   MT_FAKE_LANGFUSE_FAULT_THROTTLED,      /* 429, as a spent rate limit answers */
   MT_FAKE_LANGFUSE_FAULT_ECHO,           /* 400 whose message echoes the Authorization header */
   MT_FAKE_LANGFUSE_FAULT_STALL,          /* the answer comes after the stall time */
+  MT_FAKE_LANGFUSE_FAULT_THROTTLED_LONG, /* 429 asking to wait an hour */
+  MT_FAKE_LANGFUSE_FAULT_STUCK_CURSOR,   /* v2: a next page whose cursor is the one asked with */
+  MT_FAKE_LANGFUSE_FAULT_BAD_COUNTS,     /* v1: a page whose totalPages does not fit totalItems */
 } MtFakeLangfuseFault;
 
 /* How X-RateLimit-Reset names the window's end. */
@@ -93,6 +96,21 @@ void        mt_fake_langfuse_add_observation      (MtFakeLangfuse  *self,
                                                    const char      *input,
                                                    double           cost);
 
+/* An observation of no trace (traceId null), as the API allows. */
+void        mt_fake_langfuse_add_orphan           (MtFakeLangfuse  *self,
+                                                   const char      *id,
+                                                   const char      *type,
+                                                   gint64           start);
+
+/* Data arriving while a client reads: the next @count requests whose path
+ * starts with @prefix each add a trace ("grown-0", "grown-1"…, user
+ * "user-grown") at @timestamp before they are answered. */
+void        mt_fake_langfuse_add_growth           (MtFakeLangfuse  *self,
+                                                   const char      *prefix,
+                                                   guint            count,
+                                                   gint64           timestamp);
+guint       mt_fake_langfuse_get_grown            (MtFakeLangfuse  *self);
+
 /* Every answer waits this long first, as a network would. */
 void        mt_fake_langfuse_set_latency_ms       (MtFakeLangfuse  *self,
                                                    guint            latency_ms);
@@ -123,13 +141,14 @@ void        mt_fake_langfuse_clear_faults         (MtFakeLangfuse  *self);
 /* Requests received; the most on the wire at once; 429s sent, and the
  * rate windows they were sent in; the most admitted in one rate window;
  * successful answers given twice to the same request (a page fetched
- * twice). */
+ * twice); items handed out again in another answer. */
 guint       mt_fake_langfuse_get_requests         (MtFakeLangfuse  *self);
 guint       mt_fake_langfuse_get_max_in_flight    (MtFakeLangfuse  *self);
 guint       mt_fake_langfuse_get_throttled        (MtFakeLangfuse  *self);
 guint       mt_fake_langfuse_get_throttled_windows (MtFakeLangfuse *self);
 guint       mt_fake_langfuse_get_max_per_window   (MtFakeLangfuse  *self);
 guint       mt_fake_langfuse_get_repeated_pages   (MtFakeLangfuse  *self);
+guint       mt_fake_langfuse_get_repeated_items   (MtFakeLangfuse  *self);
 /* "path?query" of every request, in order of arrival. */
 GPtrArray  *mt_fake_langfuse_get_log              (MtFakeLangfuse  *self);
 void        mt_fake_langfuse_reset_counters       (MtFakeLangfuse  *self);
