@@ -810,7 +810,7 @@ test_rate_limit_learnt (Fixture *f, gconstpointer data)
 static void
 test_server_errors_retried (Fixture *f, gconstpointer data)
 {
-  populate (f, 2500, 19);
+  populate (f, 1200, 19);
   mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_INTERNAL_ERROR, 1, NULL);
   mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_NONE, 1, NULL);
   mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_UNAVAILABLE, 1, NULL);
@@ -1137,7 +1137,7 @@ test_progress (Fixture *f, gconstpointer data)
   GHashTableIter iter;
   gpointer value;
 
-  populate (f, 2200, 43);
+  populate (f, 1500, 43);
   g_signal_connect (f->client, "user-found", G_CALLBACK (on_user_found), users);
   assert_complete (f, MT_LANGFUSE_API_V2);
 
@@ -1151,7 +1151,7 @@ test_progress (Fixture *f, gconstpointer data)
     g_assert_true (g_hash_table_contains (users, value));
   g_assert_cmpuint (mt_langfuse_client_get_pages (f->client), ==, mt_fake_langfuse_get_requests (f->fake));
   /* Every root (and late root) and every generation was read once at least. */
-  g_assert_cmpuint (mt_langfuse_client_get_items (f->client), >=, 2200);
+  g_assert_cmpuint (mt_langfuse_client_get_items (f->client), >=, 1500);
 }
 
 static void
