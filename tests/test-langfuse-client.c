@@ -1,6 +1,7 @@
 /* test-langfuse-client.c — the Langfuse client against the in-process fake */
 
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 #include <math.h>
 #include <string.h>
 
@@ -461,6 +462,128 @@ count_requests (MtFakeLangfuse *fake, const char *path)
 }
 
 /* Tests */
+
+/* A request straight to the fake, without the client. */
+static JsonNode *
+raw_get (Fixture *f, const char *path_and_query, const char *secret, guint *status)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (mt_fake_langfuse_get_base_url (f->fake), path_and_query, NULL);
+  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_GET, url);
+  g_autofree char *pair = g_strconcat (PUBLIC_KEY, ":", secret, NULL);
+  g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
+  g_autofree char *authorization = g_strconcat ("Basic ", encoded, NULL);
+  g_autoptr(GBytes) body = NULL;
+  GAsyncResult *result = NULL;
+
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization", authorization);
+  soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, NULL, on_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  body = soup_session_send_and_read_finish (session, result, NULL);
+  g_object_unref (result);
+  *status = soup_message_get_status (message);
+  return body != NULL ? json_from_string (g_bytes_get_data (body, NULL), NULL) : NULL;
+}
+
+static JsonArray *
+data_of (JsonNode *page)
+{
+  g_assert_nonnull (page);
+  return json_object_get_array_member (json_node_get_object (page), "data");
+}
+
+static JsonObject *
+meta_of (JsonNode *page)
+{
+  return json_object_get_object_member (json_node_get_object (page), "meta");
+}
+
+/* The fake itself keeps the API's rules, or the tests above would prove
+ * nothing: limits, field groups, half-open windows, order, pagination,
+ * authentication, and the two generations' shapes. */
+static void
+test_fake_follows_the_spec (Fixture *f, gconstpointer data)
+{
+  const char *refused[] = {
+    "/api/public/traces?limit=101", "/api/public/observations?limit=101", "/api/public/traces?page=0",
+    "/api/public/v2/observations?limit=1001", "/api/public/v2/observations?limit=0",
+    "/api/public/v2/observations?fields=core,everything", "/api/public/v2/observations?parseIoAsJson=true",
+    "/api/public/v2/observations?cursor=bm90IGEgY3Vyc29y", "/api/public/traces?fromTimestamp=yesterday",
+  };
+  g_autofree char *iso_from = NULL;
+  g_autofree char *query = NULL;
+  g_autoptr(JsonNode) page = NULL;
+  JsonObject *first;
+  guint status = 0;
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("spec-%u", i);
+
+      add_trace (f, id, FROM + i * 1000, "ana", i == 0 ? "not JSON" : "{\"a\":1}", NULL);
+      if (i % 2 == 0)
+        add_generation (f, g_hash_table_lookup (f->expected, id), id, FROM + i * 1000, 0, "gpt-4o", "p", 2, NULL, 0.5);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(JsonNode) answer = raw_get (f, refused[i], SECRET_KEY, &status);
+
+      g_test_message ("%s: %u", refused[i], status);
+      g_assert_cmpuint (status, ==, 400);
+    }
+  g_clear_pointer (&page, json_node_unref);
+  page = raw_get (f, "/api/public/traces", "sk-lf-wrong", &status);
+  g_assert_cmpuint (status, ==, 401);
+
+  /* v1: half-open window [FROM + 1 s, FROM + 3 s), oldest first. */
+  iso_from = g_strdup ("2026-10-01T00:00:01.000Z");
+  query = g_strdup_printf ("/api/public/traces?fromTimestamp=%s&toTimestamp=2026-10-01T00:00:03Z&orderBy=timestamp.asc&limit=1",
+                           iso_from);
+  g_clear_pointer (&page, json_node_unref);
+  page = raw_get (f, query, SECRET_KEY, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (data_of (page)), ==, 1);
+  first = json_array_get_object_element (data_of (page), 0);
+  g_assert_cmpstr (json_object_get_string_member (first, "id"), ==, "spec-1");
+  /* v1 sends input as JSON; text that is not JSON, as a string. */
+  g_assert_cmpint (json_node_get_node_type (json_object_get_member (first, "input")), ==, JSON_NODE_OBJECT);
+  g_assert_cmpint (json_object_get_int_member (meta_of (page), "totalItems"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (meta_of (page), "totalPages"), ==, 2);
+
+  /* v2: newest first, a cursor while there is more, raw strings for io,
+   * only the groups asked for. */
+  g_clear_pointer (&page, json_node_unref);
+  page = raw_get (f, "/api/public/v2/observations?isRootObservation=true&limit=3&fields=core,io", SECRET_KEY, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (data_of (page)), ==, 3);
+  first = json_array_get_object_element (data_of (page), 0);
+  g_assert_cmpstr (json_object_get_string_member (first, "id"), ==, "spec-4-root");
+  g_assert_cmpstr (json_object_get_string_member (first, "input"), ==, "{\"a\":1}");
+  g_assert_false (json_object_has_member (first, "userId"));
+  g_assert_nonnull (json_object_get_string_member (meta_of (page), "cursor"));
+  {
+    g_autofree char *next = g_strdup_printf ("/api/public/v2/observations?isRootObservation=true&limit=3&cursor=%s",
+                                             json_object_get_string_member (meta_of (page), "cursor"));
+    g_autoptr(JsonNode) rest = raw_get (f, next, SECRET_KEY, &status);
+
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (data_of (rest)), ==, 2);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (data_of (rest), 0), "id"), ==,
+                     "spec-1-root");
+    /* Without fields: core and basic. */
+    g_assert_true (json_object_has_member (json_array_get_object_element (data_of (rest), 0), "userId"));
+    g_assert_false (json_object_has_member (json_array_get_object_element (data_of (rest), 0), "input"));
+    g_assert_true (json_object_get_null_member (meta_of (rest), "cursor"));
+  }
+
+  /* Without v2, as self-hosted Langfuse v3: 404. */
+  mt_fake_langfuse_set_apis (f->fake, TRUE, FALSE);
+  g_clear_pointer (&page, json_node_unref);
+  page = raw_get (f, "/api/public/v2/observations", SECRET_KEY, &status);
+  g_assert_cmpuint (status, ==, 404);
+}
 
 /* Each rule of SPEC §3 on a few hand-made traces, over v2. */
 static void
@@ -1233,6 +1356,7 @@ main (int argc, char *argv[])
 
 #define ADD(path, func) \
   g_test_add ("/langfuse/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("fake-follows-the-spec", test_fake_follows_the_spec);
   ADD ("v2-rebuilds-traces", test_v2_rebuilds_traces);
   ADD ("v1-reads-traces", test_v1_reads_traces);
   ADD ("generations-agree", test_generations_agree);
