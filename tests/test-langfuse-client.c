@@ -11,7 +11,8 @@
 
 #define PUBLIC_KEY "pk-lf-1234abcd-fake"
 #define SECRET_KEY "sk-lf-9876zyxw-fake-secret"
-/* 2026-10-01T00:00:00Z and thirty days on. */
+/* 2026-10-01T00:00:00Z and thirty days on: a window in the past, so that
+ * v1 reads it whole (what is younger than ten minutes is read apart). */
 #define FROM G_GINT64_CONSTANT (1790812800000)
 #define DAY G_GINT64_CONSTANT (86400000)
 #define TO (FROM + 30 * DAY)
@@ -552,6 +553,24 @@ test_fake_follows_the_spec (Fixture *f, gconstpointer data)
   g_assert_cmpint (json_object_get_int_member (meta_of (page), "totalItems"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (meta_of (page), "totalPages"), ==, 2);
 
+  /* Text that is not JSON: a JSON string in v1. */
+  g_clear_pointer (&page, json_node_unref);
+  page = raw_get (f, "/api/public/traces?fromTimestamp=2026-10-01T00:00:00Z&toTimestamp=2026-10-01T00:00:00.001Z",
+                  SECRET_KEY, &status);
+  g_assert_cmpuint (json_array_get_length (data_of (page)), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (data_of (page), 0), "input"), ==,
+                   "not JSON");
+
+  /* v2's window is half-open too: [FROM + 1 s, FROM + 3 s). */
+  g_clear_pointer (&page, json_node_unref);
+  page = raw_get (f, "/api/public/v2/observations?isRootObservation=true&fromStartTime=2026-10-01T00:00:01Z"
+                  "&toStartTime=2026-10-01T00:00:03Z", SECRET_KEY, &status);
+  g_assert_cmpuint (json_array_get_length (data_of (page)), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (data_of (page), 0), "id"), ==,
+                   "spec-2-root");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (data_of (page), 1), "id"), ==,
+                   "spec-1-root");
+
   /* v2: newest first, a cursor while there is more, raw strings for io,
    * only the groups asked for. */
   g_clear_pointer (&page, json_node_unref);
@@ -803,6 +822,17 @@ test_auto_detection (Fixture *f, gconstpointer data)
   second = fetch (f, MT_LANGFUSE_API_V1, NULL, &error);
   g_assert_null (second);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Neither: auto says that the address is wrong, not what to choose. */
+  mt_fake_langfuse_set_apis (f->fake, FALSE, FALSE);
+  g_clear_object (&f->client);
+  f->client = client_new (f, SECRET_KEY);
+  second = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
+  g_assert_null (second);
+  g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "neither"));
+  g_assert_null (strstr (error->message, "MEALTRACE_LANGFUSE_API"));
 }
 
 /* A v1 server that does not take `fields`: asked once, then never again. */
@@ -1010,7 +1040,7 @@ test_malformed (Fixture *f, gconstpointer data)
     { MT_FAKE_LANGFUSE_FAULT_TRUNCATED, "/api/public/observations", 1, MT_LANGFUSE_API_V1,
       "/api/public/observations?type=GENERATION, page " },
     /* A cursor that leads back to its own page: walked forever. */
-    { MT_FAKE_LANGFUSE_FAULT_STUCK_CURSOR, "/api/public/v2/", 2, MT_LANGFUSE_API_V2, "the same cursor again" },
+    { MT_FAKE_LANGFUSE_FAULT_STUCK_CURSOR, "/api/public/v2/", 2, MT_LANGFUSE_API_V2, "a cursor that leads back" },
     /* A page count that promises a million requests for a few items. */
     { MT_FAKE_LANGFUSE_FAULT_BAD_COUNTS, "/api/public/traces", 0, MT_LANGFUSE_API_V1, "page counts that do not add up" },
   };
@@ -1131,6 +1161,35 @@ test_long_wait (Fixture *f, gconstpointer data)
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED);
   g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, 1);
+}
+
+/* A budget of two requests an hour, announced in successful answers: a
+ * fetch that needs a third says so at once rather than wait in silence;
+ * one that needs no more than two is served. */
+static void
+test_long_budget (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) traces = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  add_trace (f, "only", FROM + 1000, "ana", NULL, NULL);
+  mt_fake_langfuse_set_rate_limit (f->fake, 2, 3600 * 1000, TRUE);
+  assert_complete (f, MT_LANGFUSE_API_AUTO);
+
+  /* A new window of two, then a fetch of three pages and more. */
+  populate (f, 1500, 59);
+  mt_fake_langfuse_set_rate_limit (f->fake, 2, 3600 * 1000, TRUE);
+  g_clear_object (&f->client);
+  f->client = client_new (f, SECRET_KEY);
+  start = g_get_monotonic_time ();
+  traces = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
+  g_assert_null (traces);
+  g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED);
+  /* An hour, and the second or so Reset's rounding adds. */
+  g_assert_true (strstr (error->message, "60 minutes") != NULL || strstr (error->message, "61 minutes") != NULL);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_TIME_SPAN_SECOND);
+  g_assert_cmpuint (mt_fake_langfuse_get_throttled (f->fake), ==, 0);
 }
 
 /* A window that is empty or outside any calendar is refused. */
@@ -1371,6 +1430,7 @@ main (int argc, char *argv[])
   ADD ("orphans", test_orphans);
   ADD ("v1-moving-window", test_v1_moving_window);
   ADD ("long-wait", test_long_wait);
+  ADD ("long-budget", test_long_budget);
   ADD ("invalid-window", test_invalid_window);
   ADD ("wrong-keys", test_wrong_keys);
   ADD ("secret-never-shown", test_secret_never_shown);

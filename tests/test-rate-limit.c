@@ -242,6 +242,44 @@ test_stale_answer (void)
   g_assert_cmpuint (admitted, <=, 1);
 }
 
+/* Requests sent just before our clock turned the window may have been the
+ * first of the server's next: their answers, naming the next window, count
+ * and hold the pace back. */
+static void
+test_early_answer_counts (void)
+{
+  g_autoptr(MtRateLimit) rate = mt_rate_limit_new ();
+  gint64 now = T0, wait;
+  guint admitted = 0;
+
+  /* Five left, until WALL + 1 s (our clock: T0 + 1.25 s). */
+  mt_rate_limit_observe (rate, now, WALL, 200, "10", "5", "2026-11-23T10:00:01.000Z", -1, 0, T0);
+  /* Spent just after the server's turn, before ours. */
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpint (mt_rate_limit_admit (rate, T0 + 1100 * MS), ==, 0);
+  /* Our turn: three more go. */
+  now = T0 + 1100 * MS;
+  while ((wait = mt_rate_limit_admit (rate, now)) > 0)
+    now += wait;
+  for (guint i = 1; i < 3; i++)
+    g_assert_cmpint (mt_rate_limit_admit (rate, now), ==, 0);
+  /* An answer to one of the five: the server's new window, half spent,
+   * three more on the wire. */
+  mt_rate_limit_observe (rate, now + 10 * MS, WALL + 1300, 200, "10", "5", "2026-11-23T10:00:02.000Z", -1, 7,
+                         T0 + 1100 * MS);
+  for (gint64 t = now + 10 * MS; t < T0 + 2 * SECOND; t += 10 * MS)
+    if (mt_rate_limit_admit (rate, t) == 0)
+      admitted++;
+  /* The server has counted 5 and has 3 (at most 7) coming: nothing more. */
+  g_assert_cmpuint (admitted, ==, 0);
+
+  /* And a late answer of the old window, after that, changes nothing. */
+  mt_rate_limit_observe (rate, now + 20 * MS, WALL + 1310, 200, "10", "0", "2026-11-23T10:00:01.000Z", -1, 6,
+                         T0 + 900 * MS);
+  g_assert_cmpint (mt_rate_limit_get_remaining (rate, now + 20 * MS), ==, 0);
+  g_assert_cmpint (mt_rate_limit_admit (rate, T0 + 2300 * MS), ==, 0);
+}
+
 /* A long Retry-After is there to be read before waiting. */
 static void
 test_wait (void)
@@ -285,6 +323,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/rate-limit/spent-without-end", test_spent_without_end);
   g_test_add_func ("/rate-limit/stale-answer", test_stale_answer);
   g_test_add_func ("/rate-limit/wait", test_wait);
+  g_test_add_func ("/rate-limit/early-answer-counts", test_early_answer_counts);
 
   return g_test_run ();
 }

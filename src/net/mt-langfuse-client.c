@@ -37,6 +37,9 @@ G_DEFINE_QUARK (mt-langfuse-error-quark, mt_langfuse_error)
 /* Longer than this, and the user had better come back later. */
 #define MAX_RETRY_AFTER_MS (10 * 60 * 1000)
 #define V2_LIMIT 1000
+/* A v2 walk of more pages than this (a hundred million observations) is
+ * going round in circles. */
+#define MAX_V2_PAGES 100000
 #define V1_LIMIT 100
 
 const char *
@@ -164,6 +167,9 @@ struct _MtLangfuseClient
   gboolean rate_limited;
   guint pages;
   guint items;
+  GPtrArray *fetches;  /* GTask, the fetches under way (not owned) */
+  GSource *give_up;    /* fails them when the pace asks too long a wait */
+  gint64 give_up_wait; /* that wait, in milliseconds */
 };
 
 G_DEFINE_FINAL_TYPE (MtLangfuseClient, mt_langfuse_client, G_TYPE_OBJECT)
@@ -197,6 +203,12 @@ mt_langfuse_client_finalize (GObject *object)
   wipe_string (self->secret_key);
   g_clear_object (&self->http);
   g_clear_pointer (&self->rate, mt_rate_limit_free);
+  if (self->give_up != NULL)
+    {
+      g_source_destroy (self->give_up);
+      g_clear_pointer (&self->give_up, g_source_unref);
+    }
+  g_ptr_array_unref (self->fetches);
 
   G_OBJECT_CLASS (mt_langfuse_client_parent_class)->finalize (object);
 }
@@ -277,6 +289,8 @@ set_rate_limited (MtLangfuseClient *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RATE_LIMITED]);
 }
 
+static gboolean give_up_waiting (gpointer data);
+
 /* The pace: a request goes out only while the server's window has room. */
 static guint
 rate_gate (gpointer data)
@@ -287,6 +301,20 @@ rate_gate (gpointer data)
   set_rate_limited (self, wait > 0);
   if (wait <= 0)
     return 0;
+  /* A wait longer than patience lasts is said at once: the fetches fail,
+   * soon after (not from inside the engine's own loop). */
+  if (wait / 1000 > MAX_RETRY_AFTER_MS)
+    {
+      if (self->give_up == NULL)
+        {
+          self->give_up_wait = wait / 1000;
+          self->give_up = g_idle_source_new ();
+          g_source_set_callback (self->give_up, give_up_waiting, self, NULL);
+          g_source_set_name (self->give_up, "[mealtrace] langfuse give up");
+          g_source_attach (self->give_up, g_main_context_get_thread_default ());
+        }
+      return 1000;
+    }
   /* Rounded up, so as not to ask again a moment too early. */
   return (guint) MIN ((wait + 999) / 1000, G_MAXUINT32 - 1);
 }
@@ -296,6 +324,7 @@ mt_langfuse_client_init (MtLangfuseClient *self)
 {
   self->slicing = TRUE;
   self->rate = mt_rate_limit_new ();
+  self->fetches = g_ptr_array_new ();
   self->http = mt_http_new ();
   mt_http_set_max_in_flight (self->http, 8);
   mt_http_set_gate (self->http, rate_gate, self);
@@ -494,7 +523,17 @@ typedef struct {
   gint64 received;     /* v1: items in its pages so far */
   gboolean changed;    /* v1: the pages disagreed on the count */
   guint pending;       /* its requests not yet done */
+  GHashTable *cursors; /* v2: the cursors it was given, to see a loop */
 } Walk;
+
+static void
+walk_free (gpointer data)
+{
+  Walk *walk = data;
+
+  g_clear_pointer (&walk->cursors, g_hash_table_unref);
+  g_free (walk);
+}
 
 typedef struct {
   MtLangfuseClient *client;
@@ -782,6 +821,10 @@ page_judge (gpointer      data,
         g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NOT_FOUND,
                      _("Langfuse at %s has no v2 observations API (404): self-hosted Langfuse before v4 serves only v1. Set MEALTRACE_LANGFUSE_API to v1 or auto, or check LANGFUSE_BASE_URL."),
                      self->base_url);
+      else if (fetch->requested == MT_LANGFUSE_API_AUTO)
+        g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NOT_FOUND,
+                     _("Langfuse at %s answers neither the v2 nor the v1 API (404). Check LANGFUSE_BASE_URL: it is the address of Langfuse itself, such as https://cloud.langfuse.com."),
+                     self->base_url);
       else
         g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NOT_FOUND,
                      _("Langfuse at %s has no v1 API (404): Langfuse Cloud retired it on 2026-11-16. Set MEALTRACE_LANGFUSE_API to v2 or auto, or check LANGFUSE_BASE_URL."),
@@ -868,6 +911,25 @@ fail_fetch (Fetch  *fetch,
     g_error_free (error);
 }
 
+static gboolean
+give_up_waiting (gpointer data)
+{
+  MtLangfuseClient *self = data;
+  g_autoptr(GPtrArray) fetches = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_clear_pointer (&self->give_up, g_source_unref);
+  for (guint i = 0; i < self->fetches->len; i++)
+    g_ptr_array_add (fetches, g_object_ref (g_ptr_array_index (self->fetches, i)));
+  for (guint i = 0; i < fetches->len; i++)
+    {
+      GError *error = NULL;
+
+      set_long_wait_error (&error, self->give_up_wait);
+      fail_fetch (g_task_get_task_data (g_ptr_array_index (fetches, i)), error);
+    }
+  return G_SOURCE_REMOVE;
+}
+
 static Walk *
 walk_new (Fetch          *fetch,
           MtLangfuseKind  kind,
@@ -882,6 +944,7 @@ walk_new (Fetch          *fetch,
   walk->to = to;
   walk->top = top;
   walk->total_items = -1;
+  walk->cursors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_ptr_array_add (fetch->walks, walk);
   return walk;
 }
@@ -1143,10 +1206,12 @@ next_v2 (GTask          *task,
   if (page->cursor == NULL || page->items == 0)
     /* The end (a cursor after an empty page leads nowhere). */
     return;
-  if (done->cursor != NULL && strcmp (page->cursor, done->cursor) == 0)
+  /* A cursor met before leads round in a circle; more pages than any
+   * Langfuse holds lead nowhere. */
+  if (!g_hash_table_add (walk->cursors, g_strdup (page->cursor)) || done->page >= MAX_V2_PAGES)
     {
       fail_fetch (fetch, g_error_new (MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_MALFORMED,
-                                      _("Langfuse sent an answer that cannot be read (%s, page %u: the same cursor again). Check LANGFUSE_BASE_URL, or try again."),
+                                      _("Langfuse sent an answer that cannot be read (%s, page %u: a cursor that leads back, or nowhere). Check LANGFUSE_BASE_URL, or try again."),
                                       mt_langfuse_kind_request (walk->kind), done->page));
       return;
     }
@@ -1183,8 +1248,8 @@ next_v1 (GTask          *task,
     fetch->client->detected = MT_LANGFUSE_API_V1;
   /* v1 counts its pages: all the others at once. */
   walk->total_items = page->total_items;
-  for (guint p = 2; p <= page->total_pages; p++)
-    request_page (task, walk, NULL, p);
+  for (guint64 p = 2; p <= page->total_pages; p++)
+    request_page (task, walk, NULL, (guint) p);
 }
 
 static void
@@ -1339,6 +1404,7 @@ finish_fetch (GTask *task)
 {
   Fetch *fetch = g_task_get_task_data (task);
 
+  g_ptr_array_remove (fetch->client->fetches, task);
   set_rate_limited (fetch->client, FALSE);
   if (fetch->error != NULL)
     {
@@ -1354,6 +1420,8 @@ finish_fetch (GTask *task)
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Operation was cancelled"));
       return;
     }
+  if (fetch->orphans > 0)
+    g_debug ("%u observations of no trace were left out", fetch->orphans);
   g_task_return_pointer (task, build_traces (fetch), (GDestroyNotify) g_ptr_array_unref);
 }
 
@@ -1388,7 +1456,7 @@ mt_langfuse_client_fetch_traces_async (MtLangfuseClient    *self,
   fetch->requested = api;
   fetch->v1_fields = TRUE;
   fetch->cancellable = g_cancellable_new ();
-  fetch->walks = g_ptr_array_new_with_free_func (g_free);
+  fetch->walks = g_ptr_array_new_with_free_func (walk_free);
   fetch->roots = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, mt_langfuse_root_free);
   fetch->generations = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, mt_langfuse_generation_free);
   fetch->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -1422,6 +1490,7 @@ mt_langfuse_client_fetch_traces_async (MtLangfuseClient    *self,
       return;
     }
 
+  g_ptr_array_add (self->fetches, task);
   if (fetch->used == MT_LANGFUSE_API_V2)
     /* Known to be v2: both walks at once. Else the first answer tells. */
     start_v2 (task, api == MT_LANGFUSE_API_V2);

@@ -16,6 +16,9 @@
 /* More traces or generations in a window than this is not a meal tracker's
  * Langfuse: ten million is 100,000 pages of v1. */
 #define MAX_V1_ITEMS 10000000.0
+#define MAX_V1_PAGES 100000.0
+/* v1 pages hold 100 at most. */
+#define MAX_V1_LIMIT 100.0
 
 /* The request a walk repeats, for messages: "/api/public/v2/observations?type=GENERATION". */
 const char *
@@ -301,7 +304,7 @@ trace_url (const char *base_url,
 }
 
 /* Reads an item into @page, and its time into @time. An observation of
- * no trace (traceId is null) is counted and left out. */
+ * no trace (traceId there, and null) is counted and left out. */
 static gboolean
 read_item (ParseJob        *job,
            JsonObject      *item,
@@ -319,7 +322,7 @@ read_item (ParseJob        *job,
     return malformed (error, job, _("an item without its id or time"));
   *time_out = time;
   if (trace_id == NULL && job->kind != MT_LANGFUSE_KIND_V1_TRACES &&
-      (trace_node == NULL || JSON_NODE_HOLDS_NULL (trace_node)))
+      trace_node != NULL && JSON_NODE_HOLDS_NULL (trace_node))
     {
       page->orphans++;
       return TRUE;
@@ -450,9 +453,9 @@ mt_langfuse_page_parse (MtLangfuseKind   kind,
 
       /* The counts must agree with each other, and stay within what a
        * Langfuse holds: a page count is a promise of that many requests. */
-      if (isnan (total_pages) || isnan (total_items) || total_pages < 0 || total_items < 0 ||
-          total_items > MAX_V1_ITEMS || floor (total_pages) != total_pages || floor (total_items) != total_items ||
-          (!isnan (limit) && limit >= 1 && total_pages != ceil (total_items / floor (limit))))
+      if (isnan (total_pages) || isnan (total_items) || isnan (limit) || total_pages < 0 || total_items < 0 ||
+          total_items > MAX_V1_ITEMS || total_pages > MAX_V1_PAGES || limit < 1 || limit > MAX_V1_LIMIT || floor (total_pages) != total_pages ||
+          floor (total_items) != total_items || total_pages != ceil (total_items / floor (limit)))
         return malformed (error, job, _("page counts that do not add up")), NULL;
       page->total_pages = (guint) total_pages;
       page->total_items = (gint64) total_items;

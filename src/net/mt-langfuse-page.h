@@ -56,7 +56,7 @@ typedef struct {
   GPtrArray *roots;       /* MtLangfuseRoot */
   GPtrArray *generations; /* MtLangfuseGeneration */
   char *cursor;           /* v2: the next page's */
-  guint total_pages;      /* v1 */
+  guint total_pages;      /* v1: at most 100,000 */
   gint64 total_items;     /* v1: in the whole query, as this page counted */
   guint items;            /* in this page */
   guint orphans;          /* observations of no trace, left out */

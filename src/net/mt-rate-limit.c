@@ -28,6 +28,7 @@ struct _MtRateLimit
   gint64 duration;      /* how long a window lasts, learnt; 0 when not known */
   gint64 blocked_until; /* Retry-After: nothing leaves before */
   gint64 turned_at;     /* when the last window turned, by our clock */
+  gint64 last_end;      /* the end of the window before this one */
   gint64 last_probe;
   gint64 sends[SENDS_KEPT]; /* the latest send times, a ring */
   guint sends_next;
@@ -53,6 +54,7 @@ turn_if_due (MtRateLimit *self,
   if (self->window_end != 0 && now >= self->window_end)
     {
       self->remaining = (gint) self->limit;
+      self->last_end = self->window_end;
       self->window_end = 0;
       self->window_start = 0;
       self->turned_at = now;
@@ -179,10 +181,17 @@ mt_rate_limit_observe (MtRateLimit *self,
   gboolean has_reset = parse_reset (reset_text, now, wall_ms, &end);
   /* What the server may not have counted yet: the requests on the wire. */
   gint left = has_remaining ? MAX ((gint) remaining - (gint) in_flight, 0) : 0;
+  gboolean stale;
 
-  /* An answer to a request sent before the window turned speaks of the
-   * window that is over: only its Retry-After still holds. */
-  if (sent_at < self->turned_at)
+  /* An answer that speaks of a window already over: by its Reset when it
+   * names one (earlier than ours, or the one that turned), else by when its
+   * request left. Only its Retry-After still holds. */
+  if (has_reset)
+    stale = (self->window_end != 0 && end < self->window_end - NEW_WINDOW) ||
+            (self->window_end == 0 && self->last_end != 0 && end <= self->last_end + NEW_WINDOW);
+  else
+    stale = sent_at < self->turned_at;
+  if (stale)
     {
       if (status == 429 && retry_after_ms >= 0 && now + retry_after_ms * 1000 > self->blocked_until)
         self->blocked_until = now + MIN (retry_after_ms, LONGEST_WINDOW / 1000) * 1000;
@@ -231,7 +240,13 @@ mt_rate_limit_observe (MtRateLimit *self,
     {
       if (self->window_end == 0 || end > self->window_end + NEW_WINDOW)
         {
-          /* The next window (or the first known). */
+          /* The next window (or the first known): the server's turned
+           * before ours did. */
+          if (self->window_end != 0)
+            {
+              self->last_end = self->window_end;
+              self->turned_at = now;
+            }
           self->window_end = end;
           if (has_remaining)
             self->remaining = left;
