@@ -1153,7 +1153,8 @@ test_long_wait (Fixture *f, gconstpointer data)
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED);
   g_assert_nonnull (strstr (error->message, "60 minutes"));
-  g_assert_cmpint (g_get_monotonic_time () - start, <, G_TIME_SPAN_SECOND);
+  /* Not the hour: well within a minute even under the sanitizers. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 60 * G_TIME_SPAN_SECOND);
   g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, 1);
   g_clear_error (&error);
 
@@ -1178,7 +1179,7 @@ test_long_budget (Fixture *f, gconstpointer data)
   assert_complete (f, MT_LANGFUSE_API_AUTO);
 
   /* A new window of two, then a fetch of three pages and more. */
-  populate (f, 1500, 59);
+  populate (f, 1100, 59);
   mt_fake_langfuse_set_rate_limit (f->fake, 2, 3600 * 1000, TRUE);
   g_clear_object (&f->client);
   f->client = client_new (f, SECRET_KEY);
@@ -1188,7 +1189,8 @@ test_long_budget (Fixture *f, gconstpointer data)
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED);
   /* An hour, and the second or so Reset's rounding adds. */
   g_assert_true (strstr (error->message, "60 minutes") != NULL || strstr (error->message, "61 minutes") != NULL);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_TIME_SPAN_SECOND);
+  /* Not the hour: well within a minute even under the sanitizers. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 60 * G_TIME_SPAN_SECOND);
   g_assert_cmpuint (mt_fake_langfuse_get_throttled (f->fake), ==, 0);
 }
 
@@ -1287,7 +1289,8 @@ test_cancel (Fixture *f, gconstpointer data)
   g_assert_null (traces);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (cancel.cancelled_at, >, 0);
-  g_assert_cmpint (done - cancel.cancelled_at, <, 200 * G_TIME_SPAN_MILLISECOND);
+  /* Before the answers on the wire (400 ms) could have come. */
+  g_assert_cmpint (done - cancel.cancelled_at, <, 350 * G_TIME_SPAN_MILLISECOND);
   g_clear_error (&error);
 
   /* Nothing goes on: no request reaches the server after. */
