@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "mt-fake-langfuse.h"
+#include "mt-loopback-langfuse.h"
 #include "mt-langfuse-client.h"
 #include "mt-trace.h"
 
@@ -33,7 +33,7 @@ typedef struct {
 } Expected;
 
 typedef struct {
-  MtFakeLangfuse *fake;
+  MtLoopbackLangfuse *fake;
   MtLangfuseClient *client;
   GHashTable *expected;  /* id → Expected, the traces of [FROM, TO) */
   GPtrArray *messages;   /* every error message a test saw */
@@ -61,7 +61,7 @@ static MtLangfuseClient *
 client_new (Fixture *f, const char *secret)
 {
   g_autoptr(GError) error = NULL;
-  MtLangfuseClient *client = mt_langfuse_client_new (mt_fake_langfuse_get_base_url (f->fake),
+  MtLangfuseClient *client = mt_langfuse_client_new (mt_loopback_langfuse_get_base_url (f->fake),
                                                      PUBLIC_KEY, secret, &error);
 
   g_assert_no_error (error);
@@ -73,7 +73,7 @@ client_new (Fixture *f, const char *secret)
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  f->fake = mt_fake_langfuse_new (PUBLIC_KEY, SECRET_KEY);
+  f->fake = mt_loopback_langfuse_new (PUBLIC_KEY, SECRET_KEY);
   f->client = client_new (f, SECRET_KEY);
   f->expected = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, expected_free);
   f->messages = g_ptr_array_new_with_free_func (g_free);
@@ -179,7 +179,7 @@ add_trace (Fixture *f, const char *id, gint64 timestamp, const char *user_id,
   e->output = g_strdup (output);
   e->cost = NAN;
   e->total_cost = 0.0;
-  mt_fake_langfuse_add_trace (f->fake, id, timestamp, e->name, user_id, session, input, output);
+  mt_loopback_langfuse_add_trace (f->fake, id, timestamp, e->name, user_id, session, input, output);
   g_array_append_val (f->root_times, timestamp);
   if (timestamp >= FROM && timestamp < TO)
     g_hash_table_insert (f->expected, e->id, e);
@@ -222,7 +222,7 @@ add_generation (Fixture *f, Expected *e, const char *trace_id, gint64 timestamp,
   else
     input = g_strdup ("[{\"role\":\"user\",\"content\":\"What is on this plate?\"}]");
 
-  mt_fake_langfuse_add_observation (f->fake, trace_id, id, "GENERATION", start, parent,
+  mt_loopback_langfuse_add_observation (f->fake, trace_id, id, "GENERATION", start, parent,
                                     model, prompt_name, prompt_version, input, cost);
   g_array_append_val (f->generation_times, start);
   if (e == NULL)
@@ -245,7 +245,7 @@ add_generation (Fixture *f, Expected *e, const char *trace_id, gint64 timestamp,
 static void
 add_late_root (Fixture *f, const char *trace_id, const char *id, gint64 start)
 {
-  mt_fake_langfuse_add_observation (f->fake, trace_id, id, "EVENT", start, NULL, NULL, NULL, -1, "{}", NAN);
+  mt_loopback_langfuse_add_observation (f->fake, trace_id, id, "EVENT", start, NULL, NULL, NULL, -1, "{}", NAN);
   g_array_append_val (f->root_times, start);
 }
 
@@ -322,7 +322,7 @@ populate (Fixture *f, guint count, guint32 seed)
       e = add_trace (f, id, timestamp, i % 7 == 3 ? NULL : user, input, output);
       /* A span, now and then with a cost of its own: not a generation's, so
        * in no total (Langfuse's own trace total would count it). */
-      mt_fake_langfuse_add_observation (f->fake, id, child, "SPAN", timestamp + 50, root, NULL, NULL, -1, NULL,
+      mt_loopback_langfuse_add_observation (f->fake, id, child, "SPAN", timestamp + 50, root, NULL, NULL, -1, NULL,
                                         i % 5 == 0 ? 0.5 : NAN);
       for (guint n = 0; n < generations; n++)
         {
@@ -386,8 +386,8 @@ static void
 assert_traces (Fixture *f, GPtrArray *traces)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autofree char *url_prefix = g_strdup_printf ("%s/project/%s/traces/", mt_fake_langfuse_get_base_url (f->fake),
-                                                 mt_fake_langfuse_get_project_id (f->fake));
+  g_autofree char *url_prefix = g_strdup_printf ("%s/project/%s/traces/", mt_loopback_langfuse_get_base_url (f->fake),
+                                                 mt_loopback_langfuse_get_project_id (f->fake));
 
   g_assert_nonnull (traces);
   g_assert_cmpuint (traces->len, ==, g_hash_table_size (f->expected));
@@ -450,9 +450,9 @@ assert_same_traces (GPtrArray *a, GPtrArray *b)
 }
 
 static guint
-count_requests (MtFakeLangfuse *fake, const char *path)
+count_requests (MtLoopbackLangfuse *fake, const char *path)
 {
-  GPtrArray *log = mt_fake_langfuse_get_log (fake);
+  GPtrArray *log = mt_loopback_langfuse_get_log (fake);
   guint count = 0;
 
   for (guint i = 0; i < log->len; i++)
@@ -469,7 +469,7 @@ static JsonNode *
 raw_get (Fixture *f, const char *path_and_query, const char *secret, guint *status)
 {
   g_autoptr(SoupSession) session = soup_session_new ();
-  g_autofree char *url = g_strconcat (mt_fake_langfuse_get_base_url (f->fake), path_and_query, NULL);
+  g_autofree char *url = g_strconcat (mt_loopback_langfuse_get_base_url (f->fake), path_and_query, NULL);
   g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_GET, url);
   g_autofree char *pair = g_strconcat (PUBLIC_KEY, ":", secret, NULL);
   g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
@@ -598,7 +598,7 @@ test_fake_follows_the_spec (Fixture *f, gconstpointer data)
   }
 
   /* Without v2, as self-hosted Langfuse v3: 404. */
-  mt_fake_langfuse_set_apis (f->fake, TRUE, FALSE);
+  mt_loopback_langfuse_set_apis (f->fake, TRUE, FALSE);
   g_clear_pointer (&page, json_node_unref);
   page = raw_get (f, "/api/public/v2/observations", SECRET_KEY, &status);
   g_assert_cmpuint (status, ==, 404);
@@ -647,7 +647,7 @@ test_v2_rebuilds_traces (Fixture *f, gconstpointer data)
   g_assert_cmpstr (mt_trace_get_id (g_ptr_array_index (traces, traces->len - 1)), ==, "edge-last");
 
   /* Only the field groups the traces need, 1000 at a time, no v1. */
-  log = mt_fake_langfuse_get_log (f->fake);
+  log = mt_loopback_langfuse_get_log (f->fake);
   g_assert_cmpuint (log->len, ==, 2);
   for (guint i = 0; i < log->len; i++)
     {
@@ -660,7 +660,7 @@ test_v2_rebuilds_traces (Fixture *f, gconstpointer data)
       g_assert_true (strstr (request, "fields=core%2Cbasic%2Cio%2Ctrace_context") != NULL ||
                      strstr (request, "fields=core%2Cio%2Cmodel%2Cusage%2Cprompt") != NULL);
     }
-  g_assert_cmpuint (mt_fake_langfuse_get_repeated_pages (f->fake), ==, 0);
+  g_assert_cmpuint (mt_loopback_langfuse_get_repeated_pages (f->fake), ==, 0);
 }
 
 /* The same traces over v1. */
@@ -680,7 +680,7 @@ test_v1_reads_traces (Fixture *f, gconstpointer data)
   g_assert_cmpint (used, ==, MT_LANGFUSE_API_V1);
   assert_traces (f, traces);
 
-  log = mt_fake_langfuse_get_log (f->fake);
+  log = mt_loopback_langfuse_get_log (f->fake);
   for (guint i = 0; i < log->len; i++)
     {
       const char *request = g_ptr_array_index (log, i);
@@ -698,7 +698,7 @@ test_v1_reads_traces (Fixture *f, gconstpointer data)
     }
   /* 252 traces: three pages of traces, each asked once. */
   g_assert_cmpuint (count_requests (f->fake, "/api/public/traces"), ==, 3);
-  g_assert_cmpuint (mt_fake_langfuse_get_repeated_pages (f->fake), ==, 0);
+  g_assert_cmpuint (mt_loopback_langfuse_get_repeated_pages (f->fake), ==, 0);
 }
 
 /* 3,500 traces: over v1 pages and v2 cursors, none lost or repeated, and
@@ -720,14 +720,14 @@ test_generations_agree (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   assert_traces (f, v2);
   /* One cursor walk each, every page and item once: the fewest there can be. */
-  g_assert_cmpuint (mt_fake_langfuse_get_repeated_pages (f->fake), ==, 0);
-  g_assert_cmpuint (mt_fake_langfuse_get_repeated_items (f->fake), ==, 0);
-  generations_v2 = mt_fake_langfuse_get_requests (f->fake);
+  g_assert_cmpuint (mt_loopback_langfuse_get_repeated_pages (f->fake), ==, 0);
+  g_assert_cmpuint (mt_loopback_langfuse_get_repeated_items (f->fake), ==, 0);
+  generations_v2 = mt_loopback_langfuse_get_requests (f->fake);
   g_test_message ("v2: %u requests", generations_v2);
   g_assert_cmpuint (generations_v2, ==, fewest_requests (f, MT_LANGFUSE_API_V2));
   g_assert_cmpuint (mt_langfuse_client_get_requests (f->client), ==, generations_v2);
 
-  mt_fake_langfuse_reset_counters (f->fake);
+  mt_loopback_langfuse_reset_counters (f->fake);
   g_clear_object (&f->client);
   f->client = client_new (f, SECRET_KEY);
   v1 = fetch (f, MT_LANGFUSE_API_V1, NULL, &error);
@@ -735,31 +735,31 @@ test_generations_agree (Fixture *f, gconstpointer data)
   assert_traces (f, v1);
   /* 3,502 traces are 36 pages of 100; the generations' pages besides. */
   g_assert_cmpuint (count_requests (f->fake, "/api/public/traces"), ==, 36);
-  g_assert_cmpuint (mt_fake_langfuse_get_repeated_pages (f->fake), ==, 0);
-  generations_v1 = mt_fake_langfuse_get_requests (f->fake);
+  g_assert_cmpuint (mt_loopback_langfuse_get_repeated_pages (f->fake), ==, 0);
+  generations_v1 = mt_loopback_langfuse_get_requests (f->fake);
   g_test_message ("v1: %u requests", generations_v1);
   g_assert_cmpuint (generations_v1, ==, fewest_requests (f, MT_LANGFUSE_API_V1));
-  g_assert_cmpuint (mt_fake_langfuse_get_repeated_items (f->fake), ==, 0);
+  g_assert_cmpuint (mt_loopback_langfuse_get_repeated_items (f->fake), ==, 0);
 
   assert_same_traces (v1, v2);
 
   /* Sliced, the same again, with no page read twice; answers take a
    * while, as over a network, so that walks overlap. */
-  mt_fake_langfuse_reset_counters (f->fake);
-  mt_fake_langfuse_set_latency_ms (f->fake, 20);
+  mt_loopback_langfuse_reset_counters (f->fake);
+  mt_loopback_langfuse_set_latency_ms (f->fake, 20);
   g_clear_object (&f->client);
   f->client = client_new (f, SECRET_KEY);
   sliced = fetch (f, MT_LANGFUSE_API_V2, NULL, &error);
   g_assert_no_error (error);
   assert_same_traces (v2, sliced);
-  g_assert_cmpuint (mt_fake_langfuse_get_repeated_pages (f->fake), ==, 0);
-  g_assert_cmpuint (mt_fake_langfuse_get_max_in_flight (f->fake), >, 2);
+  g_assert_cmpuint (mt_loopback_langfuse_get_repeated_pages (f->fake), ==, 0);
+  g_assert_cmpuint (mt_loopback_langfuse_get_max_in_flight (f->fake), >, 2);
   /* Slices meet at an instant read by both, and nowhere else: a few items
    * read twice, and at most a partial page more per slice. */
-  g_assert_cmpuint (mt_fake_langfuse_get_repeated_items (f->fake), <=, 8);
-  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), <=, fewest_requests (f, MT_LANGFUSE_API_V2) + 8);
-  g_test_message ("v2 sliced: %u requests, %u at once", mt_fake_langfuse_get_requests (f->fake),
-                  mt_fake_langfuse_get_max_in_flight (f->fake));
+  g_assert_cmpuint (mt_loopback_langfuse_get_repeated_items (f->fake), <=, 8);
+  g_assert_cmpuint (mt_loopback_langfuse_get_requests (f->fake), <=, fewest_requests (f, MT_LANGFUSE_API_V2) + 8);
+  g_test_message ("v2 sliced: %u requests, %u at once", mt_loopback_langfuse_get_requests (f->fake),
+                  mt_loopback_langfuse_get_max_in_flight (f->fake));
 
   for (guint i = 0; i < v2->len; i++)
     without_user += mt_trace_get_user_id (g_ptr_array_index (v2, i)) == NULL;
@@ -779,7 +779,7 @@ test_auto_detection (Fixture *f, gconstpointer data)
   populate (f, 120, 3);
 
   /* Langfuse Cloud after 2026-11-16: v2 only. */
-  mt_fake_langfuse_set_apis (f->fake, FALSE, TRUE);
+  mt_loopback_langfuse_set_apis (f->fake, FALSE, TRUE);
   first = fetch (f, MT_LANGFUSE_API_AUTO, &used, &error);
   g_assert_no_error (error);
   g_assert_cmpint (used, ==, MT_LANGFUSE_API_V2);
@@ -789,8 +789,8 @@ test_auto_detection (Fixture *f, gconstpointer data)
   g_clear_pointer (&first, g_ptr_array_unref);
 
   /* Self-hosted Langfuse v3: v1 only. A new client asks again. */
-  mt_fake_langfuse_set_apis (f->fake, TRUE, FALSE);
-  mt_fake_langfuse_reset_counters (f->fake);
+  mt_loopback_langfuse_set_apis (f->fake, TRUE, FALSE);
+  mt_loopback_langfuse_reset_counters (f->fake);
   g_clear_object (&f->client);
   f->client = client_new (f, SECRET_KEY);
   first = fetch (f, MT_LANGFUSE_API_AUTO, &used, &error);
@@ -802,7 +802,7 @@ test_auto_detection (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_requests (f->fake, "/api/public/v2/observations"), ==, 1);
 
   /* The same client remembers: no v2 request the second time. */
-  mt_fake_langfuse_reset_counters (f->fake);
+  mt_loopback_langfuse_reset_counters (f->fake);
   second = fetch (f, MT_LANGFUSE_API_AUTO, &used, &error);
   g_assert_no_error (error);
   g_assert_cmpint (used, ==, MT_LANGFUSE_API_V1);
@@ -818,14 +818,14 @@ test_auto_detection (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   /* And v1 where it was retired. */
-  mt_fake_langfuse_set_apis (f->fake, FALSE, TRUE);
+  mt_loopback_langfuse_set_apis (f->fake, FALSE, TRUE);
   second = fetch (f, MT_LANGFUSE_API_V1, NULL, &error);
   g_assert_null (second);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
   /* Neither: auto says that the address is wrong, not what to choose. */
-  mt_fake_langfuse_set_apis (f->fake, FALSE, FALSE);
+  mt_loopback_langfuse_set_apis (f->fake, FALSE, FALSE);
   g_clear_object (&f->client);
   f->client = client_new (f, SECRET_KEY);
   second = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
@@ -845,14 +845,14 @@ test_v1_without_fields (Fixture *f, gconstpointer data)
   guint with_fields = 0;
 
   populate (f, 450, 11);
-  mt_fake_langfuse_set_v1_fields (f->fake, FALSE);
+  mt_loopback_langfuse_set_v1_fields (f->fake, FALSE);
   /* One request at a time, so that the first answer comes before the rest. */
   mt_langfuse_client_set_max_in_flight (f->client, 1);
   traces = fetch (f, MT_LANGFUSE_API_V1, NULL, &error);
   g_assert_no_error (error);
   assert_traces (f, traces);
 
-  log = mt_fake_langfuse_get_log (f->fake);
+  log = mt_loopback_langfuse_get_log (f->fake);
   for (guint i = 0; i < log->len; i++)
     with_fields += strstr (g_ptr_array_index (log, i), "fields=") != NULL;
   g_assert_cmpuint (with_fields, ==, 1);
@@ -876,8 +876,8 @@ assert_complete (Fixture *f, MtLangfuseApi api)
 static void
 test_retry_after (Fixture *f, gconstpointer data)
 {
-  const MtFakeLangfuseThrottle styles[] = {
-    MT_FAKE_LANGFUSE_THROTTLE_JSON, MT_FAKE_LANGFUSE_THROTTLE_TEXT, MT_FAKE_LANGFUSE_THROTTLE_BODY_ONLY,
+  const MtLoopbackLangfuseThrottle styles[] = {
+    MT_LOOPBACK_LANGFUSE_THROTTLE_JSON, MT_LOOPBACK_LANGFUSE_THROTTLE_TEXT, MT_LOOPBACK_LANGFUSE_THROTTLE_BODY_ONLY,
   };
 
   populate (f, 30, 5);
@@ -888,16 +888,16 @@ test_retry_after (Fixture *f, gconstpointer data)
 
       g_clear_object (&f->client);
       f->client = client_new (f, SECRET_KEY);
-      mt_fake_langfuse_reset_counters (f->fake);
-      mt_fake_langfuse_set_throttle_style (f->fake, styles[i]);
+      mt_loopback_langfuse_reset_counters (f->fake);
+      mt_loopback_langfuse_set_throttle_style (f->fake, styles[i]);
       /* The first request meets a 429 that asks for a second. */
-      mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_THROTTLED, 1, NULL);
+      mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_THROTTLED, 1, NULL);
       start = g_get_monotonic_time ();
       assert_complete (f, MT_LANGFUSE_API_V2);
       waited = (double) (g_get_monotonic_time () - start) / G_TIME_SPAN_MILLISECOND;
       g_test_message ("style %u: done after %.0f ms", i, waited);
       g_assert_cmpfloat (waited, >=, 1000.0);
-      g_assert_cmpuint (mt_fake_langfuse_get_throttled (f->fake), ==, 1);
+      g_assert_cmpuint (mt_loopback_langfuse_get_throttled (f->fake), ==, 1);
       g_assert_cmpuint (mt_langfuse_client_get_retries (f->client), ==, 1);
     }
 }
@@ -914,8 +914,8 @@ on_rate_limited (GObject *client, GParamSpec *pspec, gpointer data)
 static void
 test_rate_limit_announced (Fixture *f, gconstpointer data)
 {
-  const MtFakeLangfuseReset styles[] = {
-    MT_FAKE_LANGFUSE_RESET_DATE, MT_FAKE_LANGFUSE_RESET_SECONDS, MT_FAKE_LANGFUSE_RESET_UNIX,
+  const MtLoopbackLangfuseReset styles[] = {
+    MT_LOOPBACK_LANGFUSE_RESET_DATE, MT_LOOPBACK_LANGFUSE_RESET_SECONDS, MT_LOOPBACK_LANGFUSE_RESET_UNIX,
   };
 
   /* v1: 1,200 traces are 12 pages and their generations 18 more. */
@@ -927,16 +927,16 @@ test_rate_limit_announced (Fixture *f, gconstpointer data)
       g_clear_object (&f->client);
       f->client = client_new (f, SECRET_KEY);
       g_signal_connect (f->client, "notify::rate-limited", G_CALLBACK (on_rate_limited), &waits);
-      mt_fake_langfuse_reset_counters (f->fake);
-      mt_fake_langfuse_set_reset_style (f->fake, styles[i]);
-      mt_fake_langfuse_set_rate_limit (f->fake, 10, 1000, TRUE);
+      mt_loopback_langfuse_reset_counters (f->fake);
+      mt_loopback_langfuse_set_reset_style (f->fake, styles[i]);
+      mt_loopback_langfuse_set_rate_limit (f->fake, 10, 1000, TRUE);
       assert_complete (f, MT_LANGFUSE_API_V1);
       g_test_message ("reset style %u: %u requests, %u waits, at most %u in a window", i,
-                      mt_fake_langfuse_get_requests (f->fake), waits,
-                      mt_fake_langfuse_get_max_per_window (f->fake));
-      g_assert_cmpuint (mt_fake_langfuse_get_throttled (f->fake), ==, 0);
-      g_assert_cmpuint (mt_fake_langfuse_get_max_per_window (f->fake), <=, 10);
-      g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), >, 20);
+                      mt_loopback_langfuse_get_requests (f->fake), waits,
+                      mt_loopback_langfuse_get_max_per_window (f->fake));
+      g_assert_cmpuint (mt_loopback_langfuse_get_throttled (f->fake), ==, 0);
+      g_assert_cmpuint (mt_loopback_langfuse_get_max_per_window (f->fake), <=, 10);
+      g_assert_cmpuint (mt_loopback_langfuse_get_requests (f->fake), >, 20);
       g_assert_cmpuint (waits, >, 0);
       g_assert_false (mt_langfuse_client_get_rate_limited (f->client));
     }
@@ -948,15 +948,15 @@ static void
 test_rate_limit_learnt (Fixture *f, gconstpointer data)
 {
   populate (f, 1200, 17);
-  mt_fake_langfuse_set_rate_limit (f->fake, 8, 1000, FALSE);
+  mt_loopback_langfuse_set_rate_limit (f->fake, 8, 1000, FALSE);
   assert_complete (f, MT_LANGFUSE_API_V1);
-  g_test_message ("%u requests, %u throttled", mt_fake_langfuse_get_requests (f->fake),
-                  mt_fake_langfuse_get_throttled (f->fake));
+  g_test_message ("%u requests, %u throttled", mt_loopback_langfuse_get_requests (f->fake),
+                  mt_loopback_langfuse_get_throttled (f->fake));
   /* The first window's burst meets 429s (as many as were in flight at
    * most); after that, none. */
-  g_assert_cmpuint (mt_fake_langfuse_get_throttled (f->fake), <=, 8);
-  g_assert_cmpuint (mt_fake_langfuse_get_throttled_windows (f->fake), ==, 1);
-  g_assert_cmpuint (mt_fake_langfuse_get_max_per_window (f->fake), <=, 8);
+  g_assert_cmpuint (mt_loopback_langfuse_get_throttled (f->fake), <=, 8);
+  g_assert_cmpuint (mt_loopback_langfuse_get_throttled_windows (f->fake), ==, 1);
+  g_assert_cmpuint (mt_loopback_langfuse_get_max_per_window (f->fake), <=, 8);
 }
 
 /* 500, 503, Cloudflare's 524 and a dropped connection: retried. */
@@ -964,26 +964,26 @@ static void
 test_server_errors_retried (Fixture *f, gconstpointer data)
 {
   populate (f, 1200, 19);
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_INTERNAL_ERROR, 1, NULL);
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_NONE, 1, NULL);
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_UNAVAILABLE, 1, NULL);
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_TIMEOUT, 1, NULL);
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_NONE, 1, NULL);
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_RESET, 1, NULL);
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_INTERNAL_ERROR, 1, NULL);
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_NONE, 1, NULL);
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_UNAVAILABLE, 1, NULL);
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_TIMEOUT, 1, NULL);
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_NONE, 1, NULL);
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_RESET, 1, NULL);
   assert_complete (f, MT_LANGFUSE_API_V2);
   /* Each failed request was asked again, once; libsoup itself resends a
    * request whose kept-alive connection dropped, so that one may not count
    * as the client's retry. */
-  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, fewest_requests (f, MT_LANGFUSE_API_V2) + 4);
+  g_assert_cmpuint (mt_loopback_langfuse_get_requests (f->fake), ==, fewest_requests (f, MT_LANGFUSE_API_V2) + 4);
   g_assert_cmpuint (mt_langfuse_client_get_retries (f->client), >=, 3);
 
   g_clear_object (&f->client);
   f->client = client_new (f, SECRET_KEY);
-  mt_fake_langfuse_reset_counters (f->fake);
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_TIMEOUT, 2, "/api/public/observations");
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_RESET, 1, "/api/public/traces");
+  mt_loopback_langfuse_reset_counters (f->fake);
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_TIMEOUT, 2, "/api/public/observations");
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_RESET, 1, "/api/public/traces");
   assert_complete (f, MT_LANGFUSE_API_V1);
-  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, fewest_requests (f, MT_LANGFUSE_API_V1) + 3);
+  g_assert_cmpuint (mt_loopback_langfuse_get_requests (f->fake), ==, fewest_requests (f, MT_LANGFUSE_API_V1) + 3);
   g_assert_cmpuint (mt_langfuse_client_get_retries (f->client), >=, 2);
 }
 
@@ -997,7 +997,7 @@ test_gives_up (Fixture *f, gconstpointer data)
 
   populate (f, 50, 23);
   mt_langfuse_client_set_max_attempts (f->client, 3);
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_INTERNAL_ERROR, 3, NULL);
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_INTERNAL_ERROR, 3, NULL);
   traces = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_SERVER);
@@ -1005,16 +1005,16 @@ test_gives_up (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   /* Dropped connections (libsoup resends some itself). */
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_RESET, 10, NULL);
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_RESET, 10, NULL);
   traces = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NETWORK);
   g_assert_nonnull (strstr (error->message, "network"));
   g_clear_error (&error);
-  mt_fake_langfuse_clear_faults (f->fake);
+  mt_loopback_langfuse_clear_faults (f->fake);
 
   /* 429s with Retry-After: 1, three times: three seconds, then give up. */
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_THROTTLED, 3, NULL);
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_THROTTLED, 3, NULL);
   traces = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED);
@@ -1026,23 +1026,23 @@ static void
 test_malformed (Fixture *f, gconstpointer data)
 {
   const struct {
-    MtFakeLangfuseFault fault;
+    MtLoopbackLangfuseFault fault;
     const char *prefix;
     guint skip;
     MtLangfuseApi api;
     const char *said;
   } cases[] = {
-    { MT_FAKE_LANGFUSE_FAULT_TRUNCATED, "/api/public/v2/", 0, MT_LANGFUSE_API_AUTO,
+    { MT_LOOPBACK_LANGFUSE_FAULT_TRUNCATED, "/api/public/v2/", 0, MT_LANGFUSE_API_AUTO,
       "/api/public/v2/observations?isRootObservation=true, page 1" },
-    { MT_FAKE_LANGFUSE_FAULT_WRONG_SHAPE, "/api/public/v2/", 1, MT_LANGFUSE_API_AUTO,
+    { MT_LOOPBACK_LANGFUSE_FAULT_WRONG_SHAPE, "/api/public/v2/", 1, MT_LANGFUSE_API_AUTO,
       "/api/public/v2/observations?type=GENERATION, page 1" },
-    { MT_FAKE_LANGFUSE_FAULT_BAD_ITEM, "/api/public/traces", 2, MT_LANGFUSE_API_V1, "/api/public/traces, page " },
-    { MT_FAKE_LANGFUSE_FAULT_TRUNCATED, "/api/public/observations", 1, MT_LANGFUSE_API_V1,
+    { MT_LOOPBACK_LANGFUSE_FAULT_BAD_ITEM, "/api/public/traces", 2, MT_LANGFUSE_API_V1, "/api/public/traces, page " },
+    { MT_LOOPBACK_LANGFUSE_FAULT_TRUNCATED, "/api/public/observations", 1, MT_LANGFUSE_API_V1,
       "/api/public/observations?type=GENERATION, page " },
     /* A cursor that leads back to its own page: walked forever. */
-    { MT_FAKE_LANGFUSE_FAULT_STUCK_CURSOR, "/api/public/v2/", 2, MT_LANGFUSE_API_V2, "a cursor that leads back" },
+    { MT_LOOPBACK_LANGFUSE_FAULT_STUCK_CURSOR, "/api/public/v2/", 2, MT_LANGFUSE_API_V2, "a cursor that leads back" },
     /* A page count that promises a million requests for a few items. */
-    { MT_FAKE_LANGFUSE_FAULT_BAD_COUNTS, "/api/public/traces", 0, MT_LANGFUSE_API_V1, "page counts that do not add up" },
+    { MT_LOOPBACK_LANGFUSE_FAULT_BAD_COUNTS, "/api/public/traces", 0, MT_LANGFUSE_API_V1, "page counts that do not add up" },
   };
 
   populate (f, 1500, 29);
@@ -1053,8 +1053,8 @@ test_malformed (Fixture *f, gconstpointer data)
       g_autoptr(GPtrArray) traces = NULL;
       g_autoptr(GError) error = NULL;
 
-      mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_NONE, cases[i].skip, cases[i].prefix);
-      mt_fake_langfuse_add_fault (f->fake, cases[i].fault, 1, cases[i].prefix);
+      mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_NONE, cases[i].skip, cases[i].prefix);
+      mt_loopback_langfuse_add_fault (f->fake, cases[i].fault, 1, cases[i].prefix);
       traces = fetch (f, cases[i].api, NULL, &error);
       g_assert_null (traces);
       g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_MALFORMED);
@@ -1068,8 +1068,8 @@ static void
 test_orphans (Fixture *f, gconstpointer data)
 {
   populate (f, 300, 47);
-  mt_fake_langfuse_add_orphan (f->fake, "orphan-generation", "GENERATION", FROM + DAY);
-  mt_fake_langfuse_add_orphan (f->fake, "orphan-root", "SPAN", FROM + 2 * DAY);
+  mt_loopback_langfuse_add_orphan (f->fake, "orphan-generation", "GENERATION", FROM + DAY);
+  mt_loopback_langfuse_add_orphan (f->fake, "orphan-root", "SPAN", FROM + 2 * DAY);
   assert_complete (f, MT_LANGFUSE_API_V2);
 
   g_clear_object (&f->client);
@@ -1108,16 +1108,16 @@ test_v1_moving_window (Fixture *f, gconstpointer data)
       gint64 timestamp = i < 450 ? from + i * 5000 : now - 9 * 60000 + (i - 450) * 1000;
       char *trace_id = g_strdup_printf ("moving-%03u", i);
 
-      mt_fake_langfuse_add_trace (f->fake, trace_id, timestamp, "meal-analysis", "user-moving", NULL, NULL, NULL);
+      mt_loopback_langfuse_add_trace (f->fake, trace_id, timestamp, "meal-analysis", "user-moving", NULL, NULL, NULL);
       g_hash_table_add (expected, trace_id);
     }
   /* The first four requests for traces each find one more, two minutes
    * old: the recent walk's pages disagree with its first. */
-  mt_fake_langfuse_add_growth (f->fake, "/api/public/traces", 4, now - 2 * 60000);
+  mt_loopback_langfuse_add_growth (f->fake, "/api/public/traces", 4, now - 2 * 60000);
 
   traces = fetch_full (f, f->client, from, now, MT_LANGFUSE_API_V1, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (mt_fake_langfuse_get_grown (f->fake), ==, 4);
+  g_assert_cmpuint (mt_loopback_langfuse_get_grown (f->fake), ==, 4);
   for (guint i = 0; i < 4; i++)
     g_hash_table_add (expected, g_strdup_printf ("grown-%u", i));
   ids = ids_of (traces);
@@ -1131,7 +1131,7 @@ test_v1_moving_window (Fixture *f, gconstpointer data)
 
   /* Arriving without end: given up on, said plainly, nothing returned. */
   g_clear_pointer (&traces, g_ptr_array_unref);
-  mt_fake_langfuse_add_growth (f->fake, "/api/public/traces", 10000, now - 2 * 60000);
+  mt_loopback_langfuse_add_growth (f->fake, "/api/public/traces", 10000, now - 2 * 60000);
   traces = fetch_full (f, f->client, from, now, MT_LANGFUSE_API_V1, NULL, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_FAILED);
@@ -1148,20 +1148,20 @@ test_long_wait (Fixture *f, gconstpointer data)
   gint64 start = g_get_monotonic_time ();
 
   populate (f, 20, 53);
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_THROTTLED_LONG, 1, NULL);
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_THROTTLED_LONG, 1, NULL);
   traces = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED);
   g_assert_nonnull (strstr (error->message, "60 minutes"));
   /* Not the hour: well within a minute even under the sanitizers. */
   g_assert_cmpint (g_get_monotonic_time () - start, <, 60 * G_TIME_SPAN_SECOND);
-  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, 1);
+  g_assert_cmpuint (mt_loopback_langfuse_get_requests (f->fake), ==, 1);
   g_clear_error (&error);
 
   traces = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED);
-  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, 1);
+  g_assert_cmpuint (mt_loopback_langfuse_get_requests (f->fake), ==, 1);
 }
 
 /* A budget of two requests an hour, announced in successful answers: a
@@ -1175,12 +1175,12 @@ test_long_budget (Fixture *f, gconstpointer data)
   gint64 start;
 
   add_trace (f, "only", FROM + 1000, "ana", NULL, NULL);
-  mt_fake_langfuse_set_rate_limit (f->fake, 2, 3600 * 1000, TRUE);
+  mt_loopback_langfuse_set_rate_limit (f->fake, 2, 3600 * 1000, TRUE);
   assert_complete (f, MT_LANGFUSE_API_AUTO);
 
   /* A new window of two, then a fetch of three pages and more. */
   populate (f, 1100, 59);
-  mt_fake_langfuse_set_rate_limit (f->fake, 2, 3600 * 1000, TRUE);
+  mt_loopback_langfuse_set_rate_limit (f->fake, 2, 3600 * 1000, TRUE);
   g_clear_object (&f->client);
   f->client = client_new (f, SECRET_KEY);
   start = g_get_monotonic_time ();
@@ -1191,7 +1191,7 @@ test_long_budget (Fixture *f, gconstpointer data)
   g_assert_true (strstr (error->message, "60 minutes") != NULL || strstr (error->message, "61 minutes") != NULL);
   /* Not the hour: well within a minute even under the sanitizers. */
   g_assert_cmpint (g_get_monotonic_time () - start, <, 60 * G_TIME_SPAN_SECOND);
-  g_assert_cmpuint (mt_fake_langfuse_get_throttled (f->fake), ==, 0);
+  g_assert_cmpuint (mt_loopback_langfuse_get_throttled (f->fake), ==, 0);
 }
 
 /* A window that is empty or outside any calendar is refused. */
@@ -1209,7 +1209,7 @@ test_invalid_window (Fixture *f, gconstpointer data)
       g_assert_null (traces);
       g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_INVALID);
     }
-  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, 0);
+  g_assert_cmpuint (mt_loopback_langfuse_get_requests (f->fake), ==, 0);
 }
 
 /* Wrong keys: the unauthorized code, naming the settings, not the key. */
@@ -1228,7 +1228,7 @@ test_wrong_keys (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "LANGFUSE_SECRET_KEY"));
   g_assert_null (strstr (error->message, "sk-lf-wrong"));
   /* A 401 is an answer: not retried, and auto did not decide on it. */
-  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, 1);
+  g_assert_cmpuint (mt_loopback_langfuse_get_requests (f->fake), ==, 1);
   g_assert_cmpint (mt_langfuse_client_get_detected_api (client), ==, MT_LANGFUSE_API_AUTO);
 }
 
@@ -1241,7 +1241,7 @@ test_secret_never_shown (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
 
   populate (f, 10, 37);
-  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_ECHO, 1, NULL);
+  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_ECHO, 1, NULL);
   traces = fetch (f, MT_LANGFUSE_API_V2, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_FAILED);
@@ -1252,7 +1252,7 @@ test_secret_never_shown (Fixture *f, gconstpointer data)
 
 typedef struct {
   GCancellable *cancellable;
-  MtFakeLangfuse *fake;
+  MtLoopbackLangfuse *fake;
   gint64 cancelled_at;
   guint requests_then;
 } Cancel;
@@ -1265,7 +1265,7 @@ on_pages (GObject *client, GParamSpec *pspec, gpointer data)
   if (mt_langfuse_client_get_pages (MT_LANGFUSE_CLIENT (client)) == 2)
     {
       cancel->cancelled_at = g_get_monotonic_time ();
-      cancel->requests_then = mt_fake_langfuse_get_requests (cancel->fake);
+      cancel->requests_then = mt_loopback_langfuse_get_requests (cancel->fake);
       g_cancellable_cancel (cancel->cancellable);
     }
 }
@@ -1282,7 +1282,7 @@ test_cancel (Fixture *f, gconstpointer data)
 
   populate (f, 3000, 41);
   /* Answers take long: a request that went on would be seen. */
-  mt_fake_langfuse_set_latency_ms (f->fake, 400);
+  mt_loopback_langfuse_set_latency_ms (f->fake, 400);
   g_signal_connect (f->client, "notify::pages", G_CALLBACK (on_pages), &cancel);
   traces = fetch_full (f, f->client, FROM, TO, MT_LANGFUSE_API_V1, cancellable, NULL, &error);
   done = g_get_monotonic_time ();
@@ -1297,7 +1297,7 @@ test_cancel (Fixture *f, gconstpointer data)
   later = g_get_monotonic_time () + 600 * G_TIME_SPAN_MILLISECOND;
   while (g_get_monotonic_time () < later)
     g_main_context_iteration (NULL, FALSE);
-  g_assert_cmpuint (mt_fake_langfuse_get_requests (f->fake), ==, cancel.requests_then);
+  g_assert_cmpuint (mt_loopback_langfuse_get_requests (f->fake), ==, cancel.requests_then);
   g_assert_cmpuint (mt_langfuse_client_get_pages (f->client), ==, 2);
 
   /* Cancelled before it starts. */
@@ -1334,7 +1334,7 @@ test_progress (Fixture *f, gconstpointer data)
   g_hash_table_iter_init (&iter, expected_users);
   while (g_hash_table_iter_next (&iter, &value, NULL))
     g_assert_true (g_hash_table_contains (users, value));
-  g_assert_cmpuint (mt_langfuse_client_get_pages (f->client), ==, mt_fake_langfuse_get_requests (f->fake));
+  g_assert_cmpuint (mt_langfuse_client_get_pages (f->client), ==, mt_loopback_langfuse_get_requests (f->fake));
   /* Every root (and late root) and every generation was read once at least. */
   g_assert_cmpuint (mt_langfuse_client_get_items (f->client), >=, 1500);
 }

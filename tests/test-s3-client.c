@@ -2,7 +2,7 @@
 
 #include <libsoup/soup.h>
 
-#include "mt-fake-s3.h"
+#include "mt-loopback-s3.h"
 #include "mt-s3-client.h"
 
 #define KEY_ID "AKIAFAKEFAKEFAKE1234"
@@ -11,7 +11,7 @@
 #define BUCKET "meals"
 
 typedef struct {
-  MtFakeS3 *fake;
+  MtLoopbackS3 *fake;
   MtAwsCredentials *credentials;
   MtS3Client *client;
 } Fixture;
@@ -21,10 +21,10 @@ fixture_set_up (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
 
-  f->fake = mt_fake_s3_new ("ap-southeast-1", KEY_ID, SECRET, TOKEN);
-  mt_fake_s3_add_bucket (f->fake, BUCKET);
+  f->fake = mt_loopback_s3_new ("ap-southeast-1", KEY_ID, SECRET, TOKEN);
+  mt_loopback_s3_add_bucket (f->fake, BUCKET);
   f->credentials = mt_aws_credentials_new (KEY_ID, SECRET, TOKEN, "the test");
-  f->client = mt_s3_client_new (f->credentials, "ap-southeast-1", mt_fake_s3_get_endpoint (f->fake),
+  f->client = mt_s3_client_new (f->credentials, "ap-southeast-1", mt_loopback_s3_get_endpoint (f->fake),
                                 BUCKET, &error);
   g_assert_no_error (error);
   /* Retries wait a millisecond, not seconds. */
@@ -116,7 +116,7 @@ put_many (Fixture *f, const char *prefix, guint count)
     {
       g_autofree char *key = g_strdup_printf ("%s%05u.jpg", prefix, i);
 
-      mt_fake_s3_put (f->fake, BUCKET, key, 1738300000000 + i * 1000, NULL, 100 + i);
+      mt_loopback_s3_put (f->fake, BUCKET, key, 1738300000000 + i * 1000, NULL, 100 + i);
     }
 }
 
@@ -135,7 +135,7 @@ test_pagination (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 
   g_assert_cmpuint (objects->len, ==, 2500);
-  g_assert_cmpuint (mt_fake_s3_get_requests (f->fake), ==, 3);
+  g_assert_cmpuint (mt_loopback_s3_get_requests (f->fake), ==, 3);
   g_assert_cmpuint (mt_s3_client_get_requests (f->client), ==, 3);
   for (guint i = 0; i < objects->len; i++)
     {
@@ -183,7 +183,7 @@ test_awkward_keys (Fixture *f, gconstpointer data)
     {
       g_autoptr(GBytes) content = g_bytes_new (keys[i], strlen (keys[i]));
 
-      mt_fake_s3_put (f->fake, BUCKET, keys[i], 1738300000000, content, 0);
+      mt_loopback_s3_put (f->fake, BUCKET, keys[i], 1738300000000, content, 0);
       g_ptr_array_add (sorted, (gpointer) keys[i]);
     }
   g_ptr_array_sort (sorted, compare_strings);
@@ -228,10 +228,10 @@ test_region_redirect (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
 
   /* S3 answers a wrong region with 400 or with 301; both name the right one. */
-  mt_fake_s3_set_wrong_region_status (f->fake, GPOINTER_TO_UINT (data));
+  mt_loopback_s3_set_wrong_region_status (f->fake, GPOINTER_TO_UINT (data));
   put_many (f, "meal-images/user-1/", 1500);
   /* Signed for us-east-1; the bucket is in ap-southeast-1. */
-  client = mt_s3_client_new (f->credentials, "us-east-1", mt_fake_s3_get_endpoint (f->fake), BUCKET, &error);
+  client = mt_s3_client_new (f->credentials, "us-east-1", mt_loopback_s3_get_endpoint (f->fake), BUCKET, &error);
   g_assert_no_error (error);
   first = list (client, "meal-images/user-1/", NULL, &error);
   g_assert_no_error (error);
@@ -260,7 +260,7 @@ test_region_redirect_concurrent (Fixture *f, gconstpointer data)
 
       put_many (f, prefix, 10);
     }
-  client = mt_s3_client_new (f->credentials, "us-east-1", mt_fake_s3_get_endpoint (f->fake), BUCKET, &error);
+  client = mt_s3_client_new (f->credentials, "us-east-1", mt_loopback_s3_get_endpoint (f->fake), BUCKET, &error);
   g_assert_no_error (error);
   for (guint u = 0; u < G_N_ELEMENTS (results); u++)
     {
@@ -289,9 +289,9 @@ test_redirect_not_followed (Fixture *f, gconstpointer data)
   put_many (f, "p/", 3);
   /* A redirect with a Location is not followed blindly: it would carry the
    * session token along, unsigned. */
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_REDIRECT, 1, NULL);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_REDIRECT, 1, NULL);
   expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_WRONG_REGION);
-  g_assert_cmpuint (mt_fake_s3_get_requests (f->fake), ==, 1);
+  g_assert_cmpuint (mt_loopback_s3_get_requests (f->fake), ==, 1);
 }
 
 static void
@@ -303,7 +303,7 @@ test_backoff (Fixture *f, gconstpointer data)
 
   put_many (f, "p/", 3);
   mt_s3_client_set_retry_delay_ms (f->client, 40);
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 3, NULL);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, 3, NULL);
   start = g_get_monotonic_time ();
   objects = list (f->client, "p/", NULL, &error);
   g_assert_no_error (error);
@@ -321,7 +321,7 @@ test_retry_after (Fixture *f, gconstpointer data)
 
   put_many (f, "p/", 3);
   /* 429 with Retry-After: 1 is waited out, however short the backoff. */
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_THROTTLED, 1, NULL);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_THROTTLED, 1, NULL);
   start = g_get_monotonic_time ();
   objects = list (f->client, "p/", NULL, &error);
   g_assert_no_error (error);
@@ -345,7 +345,7 @@ client_with (Fixture *f, const char *key_id, const char *secret, const char *tok
 {
   g_autoptr(MtAwsCredentials) credentials = mt_aws_credentials_new (key_id, secret, token, "the test");
   g_autoptr(GError) error = NULL;
-  MtS3Client *client = mt_s3_client_new (credentials, "ap-southeast-1", mt_fake_s3_get_endpoint (f->fake),
+  MtS3Client *client = mt_s3_client_new (credentials, "ap-southeast-1", mt_loopback_s3_get_endpoint (f->fake),
                                          bucket, &error);
 
   g_assert_no_error (error);
@@ -383,15 +383,15 @@ test_error_codes (Fixture *f, gconstpointer data)
     g_assert_cmpuint (mt_s3_client_get_retries (c), ==, 0);
   }
   /* A server that echoes what it got: nothing of it reaches the message. */
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_ECHO, 1, NULL);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_ECHO, 1, NULL);
   expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_FAILED);
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_EXPIRED_TOKEN, 1, NULL);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_EXPIRED_TOKEN, 1, NULL);
   expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_EXPIRED_TOKEN);
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_ACCESS_DENIED, 1, NULL);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_ACCESS_DENIED, 1, NULL);
   expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_ACCESS_DENIED);
-  mt_fake_s3_set_clock_offset (f->fake, 3600);
+  mt_loopback_s3_set_clock_offset (f->fake, 3600);
   expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_CLOCK_SKEW);
-  mt_fake_s3_set_clock_offset (f->fake, 0);
+  mt_loopback_s3_set_clock_offset (f->fake, 0);
   {
     g_autoptr(GError) error = NULL;
     g_autoptr(GBytes) bytes = get (f->client, "p/missing.jpg", 1024, &error);
@@ -411,17 +411,17 @@ test_retries_then_success (Fixture *f, gconstpointer data)
 
   put_many (f, "meal-images/user-1/", 1200);
   /* Four failures of four kinds, spread over the two pages. */
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 1, NULL);
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_SLOW_DOWN, 1, NULL);
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_RESET, 1, NULL);
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_TRUNCATED, 1, NULL);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, 1, NULL);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_SLOW_DOWN, 1, NULL);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_RESET, 1, NULL);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_TRUNCATED, 1, NULL);
   objects = list (f->client, "meal-images/user-1/", NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (objects->len, ==, 1200);
   /* Every fault was met: four failed answers and two good pages. libsoup
    * itself sends again when a kept-alive connection closes unanswered, so
    * the reset may not reach the client as a failure. */
-  g_assert_cmpuint (mt_fake_s3_get_requests (f->fake), ==, 6);
+  g_assert_cmpuint (mt_loopback_s3_get_requests (f->fake), ==, 6);
   g_assert_cmpuint (mt_s3_client_get_retries (f->client), >=, 3);
   g_assert_cmpuint (mt_s3_client_get_retries (f->client) + 2, ==, mt_s3_client_get_requests (f->client));
   for (guint i = 0; i < objects->len; i++)
@@ -435,11 +435,11 @@ test_retries_then_success (Fixture *f, gconstpointer data)
 static void
 test_retries_exhausted (Fixture *f, gconstpointer data)
 {
-  struct { MtFakeS3Fault fault; int code; } cases[] = {
-    { MT_FAKE_S3_FAULT_INTERNAL_ERROR, MT_S3_ERROR_SERVER },
-    { MT_FAKE_S3_FAULT_SLOW_DOWN, MT_S3_ERROR_SLOW_DOWN },
-    { MT_FAKE_S3_FAULT_RESET, MT_S3_ERROR_NETWORK },
-    { MT_FAKE_S3_FAULT_TRUNCATED, MT_S3_ERROR_MALFORMED },
+  struct { MtLoopbackS3Fault fault; int code; } cases[] = {
+    { MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, MT_S3_ERROR_SERVER },
+    { MT_LOOPBACK_S3_FAULT_SLOW_DOWN, MT_S3_ERROR_SLOW_DOWN },
+    { MT_LOOPBACK_S3_FAULT_RESET, MT_S3_ERROR_NETWORK },
+    { MT_LOOPBACK_S3_FAULT_TRUNCATED, MT_S3_ERROR_MALFORMED },
   };
 
   put_many (f, "p/", 3);
@@ -450,10 +450,10 @@ test_retries_exhausted (Fixture *f, gconstpointer data)
       guint retries = mt_s3_client_get_retries (f->client);
 
       /* A fault that never ends: three attempts, two retries, an error. */
-      mt_fake_s3_add_fault (f->fake, cases[i].fault, 1000, NULL);
+      mt_loopback_s3_add_fault (f->fake, cases[i].fault, 1000, NULL);
       expect_error (f->client, "p/", MT_S3_ERROR, cases[i].code);
       g_assert_cmpuint (mt_s3_client_get_retries (f->client) - retries, ==, 2);
-      mt_fake_s3_clear_faults (f->fake);
+      mt_loopback_s3_clear_faults (f->fake);
     }
   /* And once the fault is gone, all is well again. */
   {
@@ -511,9 +511,9 @@ test_cancel_mid_listing (Fixture *f, gconstpointer data)
 
   put_many (f, "meal-images/user-1/", 5000);
   /* The second page's answer would take 30 s to come. */
-  mt_fake_s3_set_stall_ms (f->fake, 30000);
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_NONE, 1, NULL);
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_STALL, 1, NULL);
+  mt_loopback_s3_set_stall_ms (f->fake, 30000);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_NONE, 1, NULL);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_STALL, 1, NULL);
   g_signal_connect (f->client, "notify::requests", G_CALLBACK (cancel_when_requests), cancellable);
   start = g_get_monotonic_time ();
   objects = list (f->client, "meal-images/user-1/", cancellable, &error);
@@ -532,8 +532,8 @@ test_cancel_while_waiting (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) first = NULL;
 
-  mt_fake_s3_put (f->fake, BUCKET, "k", 1738300000000, NULL, 10);
-  mt_fake_s3_set_latency_ms (f->fake, 100);
+  mt_loopback_s3_put (f->fake, BUCKET, "k", 1738300000000, NULL, 10);
+  mt_loopback_s3_set_latency_ms (f->fake, 100);
   mt_s3_client_set_max_in_flight (f->client, 1);
 
   /* One request in flight, one waiting for its place, one sleeping before
@@ -555,7 +555,7 @@ test_cancel_while_waiting (Fixture *f, gconstpointer data)
   /* Sleeping between attempts, at least 2.5 s: cancelling does not wait. */
   g_cancellable_reset (cancellable);
   mt_s3_client_set_retry_delay_ms (f->client, 5000);
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 1, NULL);
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, 1, NULL);
   mt_s3_client_get_object_async (f->client, "k", 100, cancellable, on_done, &results[2]);
   while (mt_s3_client_get_retries (f->client) == 0)
     g_main_context_iteration (NULL, TRUE);
@@ -581,9 +581,9 @@ test_concurrency_limit (Fixture *f, gconstpointer data)
     {
       g_autofree char *key = g_strdup_printf ("k%02u", i);
 
-      mt_fake_s3_put (f->fake, BUCKET, key, 1738300000000, NULL, 10);
+      mt_loopback_s3_put (f->fake, BUCKET, key, 1738300000000, NULL, 10);
     }
-  mt_fake_s3_set_latency_ms (f->fake, 20);
+  mt_loopback_s3_set_latency_ms (f->fake, 20);
   mt_s3_client_set_max_in_flight (f->client, 4);
   for (guint i = 0; i < G_N_ELEMENTS (results); i++)
     {
@@ -600,8 +600,8 @@ test_concurrency_limit (Fixture *f, gconstpointer data)
       g_object_unref (results[i]);
     }
   /* The fake saw four at once at most, and did see four. */
-  g_assert_cmpuint (mt_fake_s3_get_requests (f->fake), ==, 40);
-  g_assert_cmpuint (mt_fake_s3_get_max_in_flight (f->fake), ==, 4);
+  g_assert_cmpuint (mt_loopback_s3_get_requests (f->fake), ==, 40);
+  g_assert_cmpuint (mt_loopback_s3_get_max_in_flight (f->fake), ==, 4);
 }
 
 static void
@@ -613,9 +613,9 @@ test_size_cap (Fixture *f, gconstpointer data)
   g_autoptr(GBytes) huge = NULL;
   gint64 start;
 
-  mt_fake_s3_put (f->fake, BUCKET, "small.jpg", 1738300000000, NULL, 1000);
-  mt_fake_s3_put (f->fake, BUCKET, "large.jpg", 1738300000000, NULL, 2000);
-  mt_fake_s3_put (f->fake, BUCKET, "huge.jpg", 1738300000000, NULL, 10);
+  mt_loopback_s3_put (f->fake, BUCKET, "small.jpg", 1738300000000, NULL, 1000);
+  mt_loopback_s3_put (f->fake, BUCKET, "large.jpg", 1738300000000, NULL, 2000);
+  mt_loopback_s3_put (f->fake, BUCKET, "huge.jpg", 1738300000000, NULL, 10);
 
   small = get (f->client, "small.jpg", 1000, &error);
   g_assert_no_error (error);
@@ -627,7 +627,7 @@ test_size_cap (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   /* With no length announced, the cap holds while reading. */
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_CHUNKED, 1, "large");
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_CHUNKED, 1, "large");
   large = get (f->client, "large.jpg", 1000, &error);
   g_assert_null (large);
   g_assert_error (error, MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE);
@@ -635,7 +635,7 @@ test_size_cap (Fixture *f, gconstpointer data)
 
   /* 4 GiB announced, then nothing: refused on the header alone, at once,
    * with nothing allocated for it (the body never comes). */
-  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_HUGE_OBJECT, 1, "huge");
+  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_HUGE_OBJECT, 1, "huge");
   start = g_get_monotonic_time ();
   huge = get (f->client, "huge.jpg", 50 * 1024 * 1024, &error);
   g_assert_null (huge);
@@ -671,10 +671,10 @@ test_presigned (Fixture *f, gconstpointer data)
   g_autofree char *expired = NULL;
   g_autofree char *bad = NULL;
 
-  mt_fake_s3_put (f->fake, BUCKET, "meal-images/u/ph\xe1\xbb\x9f + b\xc3\xb2.jpg", 1738300000000, content, 0);
+  mt_loopback_s3_put (f->fake, BUCKET, "meal-images/u/ph\xe1\xbb\x9f + b\xc3\xb2.jpg", 1738300000000, content, 0);
   url = mt_s3_client_presign_get (f->client, "meal-images/u/ph\xe1\xbb\x9f + b\xc3\xb2.jpg", 3600, 0, &error);
   g_assert_no_error (error);
-  g_assert_true (g_str_has_prefix (url, mt_fake_s3_get_endpoint (f->fake)));
+  g_assert_true (g_str_has_prefix (url, mt_loopback_s3_get_endpoint (f->fake)));
   g_assert_nonnull (strstr (url, "X-Amz-Expires=3600"));
   g_assert_nonnull (strstr (url, "X-Amz-Security-Token="));
 

@@ -20,7 +20,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "mt-fake-langfuse.h"
+#include "mt-loopback-langfuse.h"
 #include "mt-langfuse-client.h"
 #include "mt-trace.h"
 
@@ -38,7 +38,7 @@ typedef struct {
   GCond cond;
   GMainContext *context;
   GMainLoop *loop;
-  MtFakeLangfuse *fake;
+  MtLoopbackLangfuse *fake;
   guint generations;
   gboolean ready;
   double cpu_ms;    /* the fake thread's CPU time, when last read */
@@ -84,9 +84,9 @@ serve (gpointer data)
   Server *server = data;
 
   g_main_context_push_thread_default (server->context);
-  server->fake = mt_fake_langfuse_new ("pk-lf-bench", "sk-lf-bench");
+  server->fake = mt_loopback_langfuse_new ("pk-lf-bench", "sk-lf-bench");
   populate (server);
-  mt_fake_langfuse_set_latency_ms (server->fake, LATENCY_MS);
+  mt_loopback_langfuse_set_latency_ms (server->fake, LATENCY_MS);
 
   g_mutex_lock (&server->lock);
   server->ready = TRUE;
@@ -120,7 +120,7 @@ read_cpu (gpointer data)
 static gboolean
 reset_counters (gpointer data)
 {
-  mt_fake_langfuse_reset_counters (((Server *) data)->fake);
+  mt_loopback_langfuse_reset_counters (((Server *) data)->fake);
   return read_cpu (data);
 }
 
@@ -180,7 +180,7 @@ run (Server *server, const char *base_url, MtLangfuseApi api, gboolean slicing)
     g_error ("%s: %s", name, error->message);
   g_assert_cmpuint (traces->len, ==, TRACES);
   /* The fake is idle between runs: its counters can be read. */
-  g_assert_cmpuint (mt_fake_langfuse_get_repeated_pages (server->fake), ==, 0);
+  g_assert_cmpuint (mt_loopback_langfuse_get_repeated_pages (server->fake), ==, 0);
 
   /* v2: the roots' walk, then (after its first page) the generations'; one
    * page after another unless sliced. v1: the first page, then the rest
@@ -192,7 +192,7 @@ run (Server *server, const char *base_url, MtLangfuseApi api, gboolean slicing)
 
   g_print ("%s_traces: %u count\n", name, traces->len);
   g_print ("%s_requests: %u count\n", name, mt_langfuse_client_get_requests (client));
-  g_print ("%s_max_in_flight_seen: %u count\n", name, mt_fake_langfuse_get_max_in_flight (server->fake));
+  g_print ("%s_max_in_flight_seen: %u count\n", name, mt_loopback_langfuse_get_max_in_flight (server->fake));
   g_print ("%s_wall: %.0f ms\n", name, wall);
   g_print ("%s_floor: %.0f ms\n", name, steps * (double) LATENCY_MS);
   g_print ("%s_client_cpu: %.0f ms\n", name, process_cpu - fake_cpu);
@@ -206,7 +206,7 @@ run (Server *server, const char *base_url, MtLangfuseApi api, gboolean slicing)
 static void
 populate (Server *server)
 {
-  MtFakeLangfuse *fake = server->fake;
+  MtLoopbackLangfuse *fake = server->fake;
   g_autoptr(GRand) rand = g_rand_new_with_seed (2026);
 
   for (guint i = 0; i < TRACES; i++)
@@ -224,13 +224,13 @@ populate (Server *server)
                                                  400 + i % 500, 20 + i % 30);
       guint count = 1 + (i % 3 == 0);
 
-      mt_fake_langfuse_add_trace (fake, id, timestamp, "meal-analysis", user, NULL, input, output);
-      mt_fake_langfuse_add_observation (fake, id, span, "SPAN", timestamp + 20, root, NULL, NULL, -1, NULL, NAN);
+      mt_loopback_langfuse_add_trace (fake, id, timestamp, "meal-analysis", user, NULL, input, output);
+      mt_loopback_langfuse_add_observation (fake, id, span, "SPAN", timestamp + 20, root, NULL, NULL, -1, NULL, NAN);
       for (guint n = 0; n < count; n++)
         {
           g_autofree char *generation = g_strdup_printf ("trace-%06u-g%u", i, n);
 
-          mt_fake_langfuse_add_observation (fake, id, generation, "GENERATION", timestamp + 100 + 2000 * n, root,
+          mt_loopback_langfuse_add_observation (fake, id, generation, "GENERATION", timestamp + 100 + 2000 * n, root,
                                             "gpt-4o", "meal-analyzer", 3,
                                             "[{\"role\":\"system\",\"content\":\"You are a nutrition assistant.\"},"
                                             "{\"role\":\"user\",\"content\":\"What is on this plate?\"}]",
@@ -257,7 +257,7 @@ main (int argc, char *argv[])
   while (!server.ready)
     g_cond_wait (&server.cond, &server.lock);
   g_mutex_unlock (&server.lock);
-  base_url = g_strdup (mt_fake_langfuse_get_base_url (server.fake));
+  base_url = g_strdup (mt_loopback_langfuse_get_base_url (server.fake));
 
   g_print ("setup: %.0f ms\n", (g_get_monotonic_time () - start) / 1000.0);
   g_print ("setup_peak_rss: %.0f MB\n", peak_rss_mb ());

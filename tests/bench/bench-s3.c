@@ -7,7 +7,7 @@
  * at once, and the floor: the sequential page steps times the latency.
  */
 
-#include "mt-fake-s3.h"
+#include "mt-loopback-s3.h"
 #include "mt-s3-client.h"
 
 #define USERS 100
@@ -33,10 +33,10 @@ on_listed (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
-run (MtFakeS3 *fake, MtAwsCredentials *credentials, guint in_flight, gboolean whole)
+run (MtLoopbackS3 *fake, MtAwsCredentials *credentials, guint in_flight, gboolean whole)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(MtS3Client) client = mt_s3_client_new (credentials, "us-east-1", mt_fake_s3_get_endpoint (fake),
+  g_autoptr(MtS3Client) client = mt_s3_client_new (credentials, "us-east-1", mt_loopback_s3_get_endpoint (fake),
                                                    "meals", &error);
   Walk walk = { 0, 0 };
   guint steps;
@@ -47,7 +47,7 @@ run (MtFakeS3 *fake, MtAwsCredentials *credentials, guint in_flight, gboolean wh
 
   g_assert_no_error (error);
   mt_s3_client_set_max_in_flight (client, in_flight);
-  mt_fake_s3_reset_counters (fake);
+  mt_loopback_s3_reset_counters (fake);
 
   start = g_get_monotonic_time ();
   if (whole)
@@ -75,7 +75,7 @@ run (MtFakeS3 *fake, MtAwsCredentials *credentials, guint in_flight, gboolean wh
 
   g_print ("%s_objects: %u count\n", name, walk.objects);
   g_print ("%s_requests: %u count\n", name, mt_s3_client_get_requests (client));
-  g_print ("%s_max_in_flight_seen: %u count\n", name, mt_fake_s3_get_max_in_flight (fake));
+  g_print ("%s_max_in_flight_seen: %u count\n", name, mt_loopback_s3_get_max_in_flight (fake));
   g_print ("%s_wall: %.0f ms\n", name, wall);
   g_print ("%s_floor: %.0f ms\n", name, floor);
   g_print ("%s_ratio_to_floor: %.2f x\n", name, wall / floor);
@@ -84,7 +84,7 @@ run (MtFakeS3 *fake, MtAwsCredentials *credentials, guint in_flight, gboolean wh
 int
 main (int argc, char *argv[])
 {
-  g_autoptr(MtFakeS3) fake = mt_fake_s3_new ("us-east-1", "AKIABENCHBENCHBENCH0", "bench-secret", NULL);
+  g_autoptr(MtLoopbackS3) fake = mt_loopback_s3_new ("us-east-1", "AKIABENCHBENCHBENCH0", "bench-secret", NULL);
   g_autoptr(MtAwsCredentials) credentials = mt_aws_credentials_new ("AKIABENCHBENCHBENCH0", "bench-secret",
                                                                     NULL, "the benchmark");
 
@@ -93,9 +93,9 @@ main (int argc, char *argv[])
       {
         g_autofree char *key = g_strdup_printf ("meal-images/user-%03u/%04u-lunch.jpg", u, i);
 
-        mt_fake_s3_put (fake, "meals", key, G_GINT64_CONSTANT (1738300000000) + i * 60000, NULL, 250000);
+        mt_loopback_s3_put (fake, "meals", key, G_GINT64_CONSTANT (1738300000000) + i * 60000, NULL, 250000);
       }
-  mt_fake_s3_set_latency_ms (fake, LATENCY_MS);
+  mt_loopback_s3_set_latency_ms (fake, LATENCY_MS);
   g_print ("latency: %u ms\n", LATENCY_MS);
 
   run (fake, credentials, 1, FALSE);

@@ -1,10 +1,10 @@
-/* mt-fake-server.c — what the fake services share */
+/* mt-loopback-server.c — what the loopback servers share */
 
 #include "config.h"
 
 #include <string.h>
 
-#include "mt-fake-server.h"
+#include "mt-loopback-server.h"
 
 typedef struct {
   int fault;
@@ -13,12 +13,12 @@ typedef struct {
 } Fault;
 
 typedef struct {
-  MtFakeServer *self;
+  MtLoopbackServer *self;
   SoupServerMessage *msg;
   GSource *timer;
 } Delayed;
 
-struct _MtFakeServer
+struct _MtLoopbackServer
 {
   SoupServer *server;
   char *url;
@@ -48,12 +48,12 @@ delayed_free (Delayed *delayed)
   g_free (delayed);
 }
 
-MtFakeServer *
-mt_fake_server_new (const char         *server_header,
+MtLoopbackServer *
+mt_loopback_server_new (const char         *server_header,
                     SoupServerCallback  callback,
                     gpointer            data)
 {
-  MtFakeServer *self = g_new0 (MtFakeServer, 1);
+  MtLoopbackServer *self = g_new0 (MtLoopbackServer, 1);
   g_autoptr(GError) error = NULL;
   GSList *uris;
 
@@ -62,7 +62,7 @@ mt_fake_server_new (const char         *server_header,
   self->server = soup_server_new ("server-header", server_header, NULL);
   soup_server_add_handler (self->server, NULL, callback, data, NULL);
   if (!soup_server_listen_local (self->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error))
-    g_error ("a fake server cannot listen: %s", error->message);
+    g_error ("a loopback server cannot listen: %s", error->message);
   uris = soup_server_get_uris (self->server);
   self->url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
@@ -70,7 +70,7 @@ mt_fake_server_new (const char         *server_header,
 }
 
 void
-mt_fake_server_free (MtFakeServer *self)
+mt_loopback_server_free (MtLoopbackServer *self)
 {
   /* Answers still held back are dropped with the server. */
   g_list_free_full (self->delays, (GDestroyNotify) delayed_free);
@@ -83,7 +83,7 @@ mt_fake_server_free (MtFakeServer *self)
 }
 
 const char *
-mt_fake_server_get_url (MtFakeServer *self)
+mt_loopback_server_get_url (MtLoopbackServer *self)
 {
   return self->url;
 }
@@ -92,7 +92,7 @@ static void
 on_finished (SoupServerMessage *msg,
              gpointer           data)
 {
-  MtFakeServer *self = data;
+  MtLoopbackServer *self = data;
 
   if (g_object_get_data (G_OBJECT (msg), "mt-counted") != NULL)
     {
@@ -102,7 +102,7 @@ on_finished (SoupServerMessage *msg,
 }
 
 void
-mt_fake_server_arrived (MtFakeServer      *self,
+mt_loopback_server_arrived (MtLoopbackServer      *self,
                         SoupServerMessage *msg)
 {
   self->requests++;
@@ -124,7 +124,7 @@ on_delay_done (gpointer data)
 }
 
 void
-mt_fake_server_delay (MtFakeServer      *self,
+mt_loopback_server_delay (MtLoopbackServer      *self,
                       SoupServerMessage *msg,
                       guint              ms)
 {
@@ -143,7 +143,7 @@ mt_fake_server_delay (MtFakeServer      *self,
 }
 
 void
-mt_fake_server_break (MtFakeServer      *self,
+mt_loopback_server_break (MtLoopbackServer      *self,
                       SoupServerMessage *msg,
                       const char        *bytes,
                       gsize              length)
@@ -163,26 +163,26 @@ mt_fake_server_break (MtFakeServer      *self,
 }
 
 guint
-mt_fake_server_get_requests (MtFakeServer *self)
+mt_loopback_server_get_requests (MtLoopbackServer *self)
 {
   return self->requests;
 }
 
 guint
-mt_fake_server_get_max_in_flight (MtFakeServer *self)
+mt_loopback_server_get_max_in_flight (MtLoopbackServer *self)
 {
   return self->max_in_flight;
 }
 
 void
-mt_fake_server_reset_counters (MtFakeServer *self)
+mt_loopback_server_reset_counters (MtLoopbackServer *self)
 {
   self->requests = 0;
   self->max_in_flight = self->in_flight;
 }
 
 void
-mt_fake_server_add_fault (MtFakeServer *self,
+mt_loopback_server_add_fault (MtLoopbackServer *self,
                           int           fault,
                           guint         count,
                           const char   *prefix)
@@ -199,7 +199,7 @@ mt_fake_server_add_fault (MtFakeServer *self,
 }
 
 gboolean
-mt_fake_server_take_fault (MtFakeServer *self,
+mt_loopback_server_take_fault (MtLoopbackServer *self,
                            const char   *target,
                            int          *fault)
 {
@@ -221,7 +221,7 @@ mt_fake_server_take_fault (MtFakeServer *self,
 }
 
 void
-mt_fake_server_clear_faults (MtFakeServer *self)
+mt_loopback_server_clear_faults (MtLoopbackServer *self)
 {
   g_queue_clear_full (&self->faults, fault_free);
 }

@@ -1,4 +1,4 @@
-/* mt-fake-s3.c — an S3 server in the test process */
+/* mt-loopback-s3.c — an S3 server in the process */
 
 #include "config.h"
 
@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mt-fake-s3.h"
-#include "mt-fake-server.h"
+#include "mt-loopback-s3.h"
+#include "mt-loopback-server.h"
 #include "mt-sigv4.h"
 #include "mt-time.h"
 
@@ -16,18 +16,18 @@ typedef struct {
   GBytes *data;
   gsize size;
   char *etag;
-} FakeObject;
+} StoredObject;
 
-struct _MtFakeS3
+struct _MtLoopbackS3
 {
   GObject parent_instance;
 
-  MtFakeServer *server;
+  MtLoopbackServer *server;
   char *region;
   char *access_key_id;
   char *secret_access_key;
   char *session_token;
-  GHashTable *buckets; /* name → GTree of key → FakeObject */
+  GHashTable *buckets; /* name → GTree of key → StoredObject */
   guint latency_ms;
   guint stall_ms;
   guint page_size;
@@ -35,12 +35,12 @@ struct _MtFakeS3
   guint wrong_region_status;
 };
 
-G_DEFINE_FINAL_TYPE (MtFakeS3, mt_fake_s3, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (MtLoopbackS3, mt_loopback_s3, G_TYPE_OBJECT)
 
 static void
-fake_object_free (gpointer data)
+stored_object_free (gpointer data)
 {
-  FakeObject *object = data;
+  StoredObject *object = data;
 
   g_clear_pointer (&object->data, g_bytes_unref);
   g_free (object->etag);
@@ -48,28 +48,28 @@ fake_object_free (gpointer data)
 }
 
 static void
-mt_fake_s3_finalize (GObject *object)
+mt_loopback_s3_finalize (GObject *object)
 {
-  MtFakeS3 *self = MT_FAKE_S3 (object);
+  MtLoopbackS3 *self = MT_LOOPBACK_S3 (object);
 
-  g_clear_pointer (&self->server, mt_fake_server_free);
+  g_clear_pointer (&self->server, mt_loopback_server_free);
   g_free (self->region);
   g_free (self->access_key_id);
   g_free (self->secret_access_key);
   g_free (self->session_token);
   g_hash_table_unref (self->buckets);
 
-  G_OBJECT_CLASS (mt_fake_s3_parent_class)->finalize (object);
+  G_OBJECT_CLASS (mt_loopback_s3_parent_class)->finalize (object);
 }
 
 static void
-mt_fake_s3_class_init (MtFakeS3Class *klass)
+mt_loopback_s3_class_init (MtLoopbackS3Class *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = mt_fake_s3_finalize;
+  G_OBJECT_CLASS (klass)->finalize = mt_loopback_s3_finalize;
 }
 
 static void
-mt_fake_s3_init (MtFakeS3 *self)
+mt_loopback_s3_init (MtLoopbackS3 *self)
 {
   self->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_tree_unref);
   self->page_size = 1000;
@@ -100,7 +100,7 @@ set_error (SoupServerMessage *msg,
   g_string_append_printf (xml, "<Code>%s</Code><Message>%s</Message>", code, escaped);
   if (region != NULL)
     g_string_append_printf (xml, "<Region>%s</Region>", region);
-  g_string_append (xml, "<RequestId>FAKE0000</RequestId></Error>");
+  g_string_append (xml, "<RequestId>LOOPBACK0000</RequestId></Error>");
   set_xml (msg, status, xml->str);
 }
 
@@ -175,7 +175,7 @@ query_value (const char *query,
 /* Checks the request's signature as S3 would; on failure, sets the error
  * answer and returns FALSE. */
 static gboolean
-check_signature (MtFakeS3          *self,
+check_signature (MtLoopbackS3          *self,
                  SoupServerMessage *msg,
                  const char        *path)
 {
@@ -330,7 +330,7 @@ typedef struct {
 } ListWalk;
 
 static void
-list_objects (MtFakeS3          *self,
+list_objects (MtLoopbackS3          *self,
               SoupServerMessage *msg,
               const char        *bucket,
               GTree             *objects,
@@ -366,7 +366,7 @@ list_objects (MtFakeS3          *self,
   for (; node != NULL && count < max; node = g_tree_node_next (node))
     {
       const char *key = g_tree_node_key (node);
-      FakeObject *object = g_tree_node_value (node);
+      StoredObject *object = g_tree_node_value (node);
       g_autofree char *modified = mt_time_format_utc (object->last_modified);
       g_autofree char *etag = g_markup_escape_text (object->etag, -1);
 
@@ -417,12 +417,12 @@ list_objects (MtFakeS3          *self,
 }
 
 static void
-get_object (MtFakeS3          *self,
+get_object (MtLoopbackS3          *self,
             SoupServerMessage *msg,
             GTree             *objects,
             const char        *key)
 {
-  FakeObject *object = g_tree_lookup (objects, key);
+  StoredObject *object = g_tree_lookup (objects, key);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   g_autoptr(GDateTime) modified = NULL;
   g_autofree char *date = NULL;
@@ -453,18 +453,18 @@ get_object (MtFakeS3          *self,
 
 /* Takes the connection from libsoup and leaves it as the fault says. */
 static void
-break_connection (MtFakeS3          *self,
+break_connection (MtLoopbackS3          *self,
                   SoupServerMessage *msg,
-                  MtFakeS3Fault      fault)
+                  MtLoopbackS3Fault      fault)
 {
   static const char huge[] = "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n"
                              "Content-Length: 4294967296\r\n\r\n\xff\xd8\xff\xe0";
 
   /* The headers and a first few bytes; the 4 GiB never follow. */
-  if (fault == MT_FAKE_S3_FAULT_HUGE_OBJECT)
-    mt_fake_server_break (self->server, msg, huge, sizeof huge - 1);
+  if (fault == MT_LOOPBACK_S3_FAULT_HUGE_OBJECT)
+    mt_loopback_server_break (self->server, msg, huge, sizeof huge - 1);
   else
-    mt_fake_server_break (self->server, msg, NULL, 0);
+    mt_loopback_server_break (self->server, msg, NULL, 0);
 }
 
 static void
@@ -474,15 +474,15 @@ handle (SoupServer        *server,
         GHashTable        *query,
         gpointer           data)
 {
-  MtFakeS3 *self = data;
+  MtLoopbackS3 *self = data;
   g_autofree char *bucket = NULL;
   const char *key = NULL, *slash;
   gboolean listing, has_fault;
-  MtFakeS3Fault fault;
+  MtLoopbackS3Fault fault;
   GTree *objects;
   guint wait_ms = self->latency_ms;
 
-  mt_fake_server_arrived (self->server, msg);
+  mt_loopback_server_arrived (self->server, msg);
 
   /* Path style: /bucket or /bucket/key (libsoup hands the path decoded). */
   slash = strchr (path + 1, '/');
@@ -494,40 +494,40 @@ handle (SoupServer        *server,
   if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_GET) != 0)
     {
       set_error (msg, 405, "MethodNotAllowed", "The specified method is not allowed.", NULL);
-      mt_fake_server_delay (self->server, msg, wait_ms);
+      mt_loopback_server_delay (self->server, msg, wait_ms);
       return;
     }
 
   {
-    int code = MT_FAKE_S3_FAULT_NONE;
+    int code = MT_LOOPBACK_S3_FAULT_NONE;
 
-    has_fault = mt_fake_server_take_fault (self->server,
+    has_fault = mt_loopback_server_take_fault (self->server,
                                            listing ? (query != NULL && g_hash_table_lookup (query, "prefix") != NULL
                                                       ? (const char *) g_hash_table_lookup (query, "prefix") : "")
                                                    : key, &code);
-    fault = (MtFakeS3Fault) code;
+    fault = (MtLoopbackS3Fault) code;
   }
   if (has_fault)
     {
       switch (fault)
         {
-        case MT_FAKE_S3_FAULT_INTERNAL_ERROR:
+        case MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR:
           set_error (msg, 500, "InternalError", "We encountered an internal error. Please try again.", NULL);
           break;
-        case MT_FAKE_S3_FAULT_SLOW_DOWN:
+        case MT_LOOPBACK_S3_FAULT_SLOW_DOWN:
           set_error (msg, 503, "SlowDown", "Please reduce your request rate.", NULL);
           break;
-        case MT_FAKE_S3_FAULT_EXPIRED_TOKEN:
+        case MT_LOOPBACK_S3_FAULT_EXPIRED_TOKEN:
           set_error (msg, 400, "ExpiredToken", "The provided token has expired.", NULL);
           break;
-        case MT_FAKE_S3_FAULT_ACCESS_DENIED:
+        case MT_LOOPBACK_S3_FAULT_ACCESS_DENIED:
           set_error (msg, 403, "AccessDenied", "Access Denied", NULL);
           break;
-        case MT_FAKE_S3_FAULT_THROTTLED:
+        case MT_LOOPBACK_S3_FAULT_THROTTLED:
           set_error (msg, 429, "TooManyRequests", "Please slow down.", NULL);
           soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
           break;
-        case MT_FAKE_S3_FAULT_REDIRECT:
+        case MT_LOOPBACK_S3_FAULT_REDIRECT:
           {
             g_autofree char *location = g_uri_to_string (soup_server_message_get_uri (msg));
 
@@ -535,7 +535,7 @@ handle (SoupServer        *server,
             soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Location", location);
           }
           break;
-        case MT_FAKE_S3_FAULT_ECHO:
+        case MT_LOOPBACK_S3_FAULT_ECHO:
           {
             SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
             g_autofree char *echo = g_strdup_printf ("Bad request from token %s with Authorization %s",
@@ -545,32 +545,32 @@ handle (SoupServer        *server,
             set_error (msg, 400, "InvalidRequest", echo, NULL);
           }
           break;
-        case MT_FAKE_S3_FAULT_RESET:
-        case MT_FAKE_S3_FAULT_HUGE_OBJECT:
+        case MT_LOOPBACK_S3_FAULT_RESET:
+        case MT_LOOPBACK_S3_FAULT_HUGE_OBJECT:
           break_connection (self, msg, fault);
           return;
-        case MT_FAKE_S3_FAULT_STALL:
+        case MT_LOOPBACK_S3_FAULT_STALL:
           wait_ms += self->stall_ms;
           has_fault = FALSE;
           break;
-        case MT_FAKE_S3_FAULT_NONE:
+        case MT_LOOPBACK_S3_FAULT_NONE:
           has_fault = FALSE;
           break;
-        case MT_FAKE_S3_FAULT_TRUNCATED:
-        case MT_FAKE_S3_FAULT_CHUNKED:
+        case MT_LOOPBACK_S3_FAULT_TRUNCATED:
+        case MT_LOOPBACK_S3_FAULT_CHUNKED:
         default:
           break;
         }
-      if (has_fault && fault != MT_FAKE_S3_FAULT_TRUNCATED && fault != MT_FAKE_S3_FAULT_CHUNKED)
+      if (has_fault && fault != MT_LOOPBACK_S3_FAULT_TRUNCATED && fault != MT_LOOPBACK_S3_FAULT_CHUNKED)
         {
-          mt_fake_server_delay (self->server, msg, wait_ms);
+          mt_loopback_server_delay (self->server, msg, wait_ms);
           return;
         }
     }
 
   if (!check_signature (self, msg, path))
     {
-      mt_fake_server_delay (self->server, msg, wait_ms);
+      mt_loopback_server_delay (self->server, msg, wait_ms);
       return;
     }
 
@@ -587,9 +587,9 @@ handle (SoupServer        *server,
   else
     get_object (self, msg, objects, key);
 
-  if (has_fault && fault == MT_FAKE_S3_FAULT_CHUNKED)
+  if (has_fault && fault == MT_LOOPBACK_S3_FAULT_CHUNKED)
     soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg), SOUP_ENCODING_CHUNKED);
-  if (has_fault && fault == MT_FAKE_S3_FAULT_TRUNCATED)
+  if (has_fault && fault == MT_LOOPBACK_S3_FAULT_TRUNCATED)
     {
       SoupMessageBody *body = soup_server_message_get_response_body (msg);
       g_autoptr(GBytes) whole = soup_message_body_flatten (body);
@@ -598,31 +598,31 @@ handle (SoupServer        *server,
       soup_message_body_truncate (body);
       soup_message_body_append (body, SOUP_MEMORY_COPY, g_bytes_get_data (whole, NULL), half);
     }
-  mt_fake_server_delay (self->server, msg, wait_ms);
+  mt_loopback_server_delay (self->server, msg, wait_ms);
 }
 
 /* Setup */
 
-MtFakeS3 *
-mt_fake_s3_new (const char *region,
+MtLoopbackS3 *
+mt_loopback_s3_new (const char *region,
                 const char *access_key_id,
                 const char *secret_access_key,
                 const char *session_token)
 {
-  MtFakeS3 *self = g_object_new (MT_TYPE_FAKE_S3, NULL);
+  MtLoopbackS3 *self = g_object_new (MT_TYPE_LOOPBACK_S3, NULL);
 
   self->region = g_strdup (region);
   self->access_key_id = g_strdup (access_key_id);
   self->secret_access_key = g_strdup (secret_access_key);
   self->session_token = g_strdup (session_token);
-  self->server = mt_fake_server_new ("AmazonS3", handle, self);
+  self->server = mt_loopback_server_new ("AmazonS3", handle, self);
   return self;
 }
 
 const char *
-mt_fake_s3_get_endpoint (MtFakeS3 *self)
+mt_loopback_s3_get_endpoint (MtLoopbackS3 *self)
 {
-  return mt_fake_server_get_url (self->server);
+  return mt_loopback_server_get_url (self->server);
 }
 
 static int
@@ -635,16 +635,16 @@ compare_keys (gconstpointer a,
 }
 
 void
-mt_fake_s3_add_bucket (MtFakeS3   *self,
+mt_loopback_s3_add_bucket (MtLoopbackS3   *self,
                        const char *bucket)
 {
   if (!g_hash_table_contains (self->buckets, bucket))
     g_hash_table_insert (self->buckets, g_strdup (bucket),
-                         g_tree_new_full (compare_keys, NULL, g_free, fake_object_free));
+                         g_tree_new_full (compare_keys, NULL, g_free, stored_object_free));
 }
 
 void
-mt_fake_s3_put (MtFakeS3   *self,
+mt_loopback_s3_put (MtLoopbackS3   *self,
                 const char *bucket,
                 const char *key,
                 gint64      last_modified,
@@ -652,10 +652,10 @@ mt_fake_s3_put (MtFakeS3   *self,
                 gsize       size)
 {
   GTree *objects;
-  FakeObject *object = g_new0 (FakeObject, 1);
+  StoredObject *object = g_new0 (StoredObject, 1);
   g_autofree char *md5 = NULL;
 
-  mt_fake_s3_add_bucket (self, bucket);
+  mt_loopback_s3_add_bucket (self, bucket);
   objects = g_hash_table_lookup (self->buckets, bucket);
   object->last_modified = last_modified;
   object->data = data != NULL ? g_bytes_ref (data) : NULL;
@@ -667,69 +667,69 @@ mt_fake_s3_put (MtFakeS3   *self,
 }
 
 void
-mt_fake_s3_set_latency_ms (MtFakeS3 *self,
+mt_loopback_s3_set_latency_ms (MtLoopbackS3 *self,
                            guint     latency_ms)
 {
   self->latency_ms = latency_ms;
 }
 
 void
-mt_fake_s3_set_stall_ms (MtFakeS3 *self,
+mt_loopback_s3_set_stall_ms (MtLoopbackS3 *self,
                          guint     stall_ms)
 {
   self->stall_ms = stall_ms;
 }
 
 void
-mt_fake_s3_set_wrong_region_status (MtFakeS3 *self,
+mt_loopback_s3_set_wrong_region_status (MtLoopbackS3 *self,
                                     guint     status)
 {
   self->wrong_region_status = status;
 }
 
 void
-mt_fake_s3_set_clock_offset (MtFakeS3 *self,
+mt_loopback_s3_set_clock_offset (MtLoopbackS3 *self,
                              gint64    seconds)
 {
   self->clock_offset = seconds;
 }
 
 void
-mt_fake_s3_set_page_size (MtFakeS3 *self,
+mt_loopback_s3_set_page_size (MtLoopbackS3 *self,
                           guint     page_size)
 {
   self->page_size = MAX (page_size, 1);
 }
 
 void
-mt_fake_s3_add_fault (MtFakeS3      *self,
-                      MtFakeS3Fault  fault,
+mt_loopback_s3_add_fault (MtLoopbackS3      *self,
+                      MtLoopbackS3Fault  fault,
                       guint          count,
                       const char    *prefix)
 {
-  mt_fake_server_add_fault (self->server, fault, count, prefix);
+  mt_loopback_server_add_fault (self->server, fault, count, prefix);
 }
 
 void
-mt_fake_s3_clear_faults (MtFakeS3 *self)
+mt_loopback_s3_clear_faults (MtLoopbackS3 *self)
 {
-  mt_fake_server_clear_faults (self->server);
+  mt_loopback_server_clear_faults (self->server);
 }
 
 guint
-mt_fake_s3_get_requests (MtFakeS3 *self)
+mt_loopback_s3_get_requests (MtLoopbackS3 *self)
 {
-  return mt_fake_server_get_requests (self->server);
+  return mt_loopback_server_get_requests (self->server);
 }
 
 guint
-mt_fake_s3_get_max_in_flight (MtFakeS3 *self)
+mt_loopback_s3_get_max_in_flight (MtLoopbackS3 *self)
 {
-  return mt_fake_server_get_max_in_flight (self->server);
+  return mt_loopback_server_get_max_in_flight (self->server);
 }
 
 void
-mt_fake_s3_reset_counters (MtFakeS3 *self)
+mt_loopback_s3_reset_counters (MtLoopbackS3 *self)
 {
-  mt_fake_server_reset_counters (self->server);
+  mt_loopback_server_reset_counters (self->server);
 }

@@ -1,4 +1,4 @@
-/* mt-fake-langfuse.c — a Langfuse server in the test process */
+/* mt-loopback-langfuse.c — a Langfuse server in the process */
 
 #include "config.h"
 
@@ -6,8 +6,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "mt-fake-langfuse.h"
-#include "mt-fake-server.h"
+#include "mt-loopback-langfuse.h"
+#include "mt-loopback-server.h"
 #include "mt-json-writer.h"
 #include "mt-time.h"
 
@@ -18,7 +18,7 @@
 #define V1_MAX_LIMIT 100
 #define DEFAULT_LIMIT 50
 
-typedef struct _FakeTrace FakeTrace;
+typedef struct _StoredTrace StoredTrace;
 
 /* Raw text as the SDK sent it, and the JSON it reads as (v1 answers with
  * the JSON, v2 with the text). */
@@ -29,7 +29,7 @@ typedef struct {
 
 typedef struct {
   char *id;
-  FakeTrace *trace;
+  StoredTrace *trace;
   char *type;
   gint64 start;
   char *parent_id;
@@ -40,32 +40,32 @@ typedef struct {
   Payload input;
   Payload output;
   double cost;
-} FakeObservation;
+} StoredObservation;
 
-struct _FakeTrace {
+struct _StoredTrace {
   char *id;
   gint64 timestamp;
   char *name;
   char *user_id;
   char *session_id;
-  GPtrArray *observations; /* FakeObservation, by (start, id) once sorted */
+  GPtrArray *observations; /* StoredObservation, by (start, id) once sorted */
   double total_cost;
 };
 
-struct _MtFakeLangfuse
+struct _MtLoopbackLangfuse
 {
   GObject parent_instance;
 
-  MtFakeServer *server;
+  MtLoopbackServer *server;
   char *authorization;
   char *project_id;
   gboolean v1;
   gboolean v2;
   gboolean v1_fields;
 
-  GPtrArray *traces;        /* FakeTrace, owned; by (timestamp, id) when sorted */
-  GHashTable *trace_ids;    /* id → FakeTrace */
-  GPtrArray *observations;  /* FakeObservation, owned; by (start, id) when sorted */
+  GPtrArray *traces;        /* StoredTrace, owned; by (timestamp, id) when sorted */
+  GHashTable *trace_ids;    /* id → StoredTrace */
+  GPtrArray *observations;  /* StoredObservation, owned; by (start, id) when sorted */
   GPtrArray *generations;   /* the GENERATIONs of the above, in its order */
   GPtrArray *roots;         /* the roots of the above, in its order */
   gboolean sorted;
@@ -78,8 +78,8 @@ struct _MtFakeLangfuse
   gboolean rate_announce;
   gint64 window_start;      /* monotonic ms; 0 before the first request */
   guint window_count;
-  MtFakeLangfuseReset reset_style;
-  MtFakeLangfuseThrottle throttle_style;
+  MtLoopbackLangfuseReset reset_style;
+  MtLoopbackLangfuseThrottle throttle_style;
 
   guint throttled;
   guint throttled_windows;  /* windows in which the limit refused a request */
@@ -96,7 +96,7 @@ struct _MtFakeLangfuse
   GPtrArray *log;
 };
 
-G_DEFINE_FINAL_TYPE (MtFakeLangfuse, mt_fake_langfuse, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (MtLoopbackLangfuse, mt_loopback_langfuse, G_TYPE_OBJECT)
 
 static void
 payload_clear (Payload *payload)
@@ -124,7 +124,7 @@ payload_set (Payload    *payload,
 static void
 observation_free (gpointer data)
 {
-  FakeObservation *observation = data;
+  StoredObservation *observation = data;
 
   g_free (observation->id);
   g_free (observation->type);
@@ -140,7 +140,7 @@ observation_free (gpointer data)
 static void
 trace_free (gpointer data)
 {
-  FakeTrace *trace = data;
+  StoredTrace *trace = data;
 
   g_free (trace->id);
   g_free (trace->name);
@@ -151,11 +151,11 @@ trace_free (gpointer data)
 }
 
 static void
-mt_fake_langfuse_finalize (GObject *object)
+mt_loopback_langfuse_finalize (GObject *object)
 {
-  MtFakeLangfuse *self = MT_FAKE_LANGFUSE (object);
+  MtLoopbackLangfuse *self = MT_LOOPBACK_LANGFUSE (object);
 
-  g_clear_pointer (&self->server, mt_fake_server_free);
+  g_clear_pointer (&self->server, mt_loopback_server_free);
   g_free (self->authorization);
   g_free (self->project_id);
   g_ptr_array_unref (self->generations);
@@ -168,22 +168,22 @@ mt_fake_langfuse_finalize (GObject *object)
   g_free (self->growth_prefix);
   g_ptr_array_unref (self->log);
 
-  G_OBJECT_CLASS (mt_fake_langfuse_parent_class)->finalize (object);
+  G_OBJECT_CLASS (mt_loopback_langfuse_parent_class)->finalize (object);
 }
 
 static void
-mt_fake_langfuse_class_init (MtFakeLangfuseClass *klass)
+mt_loopback_langfuse_class_init (MtLoopbackLangfuseClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = mt_fake_langfuse_finalize;
+  G_OBJECT_CLASS (klass)->finalize = mt_loopback_langfuse_finalize;
 }
 
 static void
-mt_fake_langfuse_init (MtFakeLangfuse *self)
+mt_loopback_langfuse_init (MtLoopbackLangfuse *self)
 {
   self->v1 = TRUE;
   self->v2 = TRUE;
   self->v1_fields = TRUE;
-  self->project_id = g_strdup ("cm-mealtrace-fake");
+  self->project_id = g_strdup ("cm-mealtrace-local");
   self->traces = g_ptr_array_new_with_free_func (trace_free);
   self->trace_ids = g_hash_table_new (g_str_hash, g_str_equal);
   self->observations = g_ptr_array_new_with_free_func (observation_free);
@@ -212,8 +212,8 @@ static int
 compare_observations (gconstpointer a,
                       gconstpointer b)
 {
-  const FakeObservation *x = *(const FakeObservation * const *) a;
-  const FakeObservation *y = *(const FakeObservation * const *) b;
+  const StoredObservation *x = *(const StoredObservation * const *) a;
+  const StoredObservation *y = *(const StoredObservation * const *) b;
 
   return compare_times (x->start, x->id, y->start, y->id);
 }
@@ -222,8 +222,8 @@ static int
 compare_traces (gconstpointer a,
                 gconstpointer b)
 {
-  const FakeTrace *x = *(const FakeTrace * const *) a;
-  const FakeTrace *y = *(const FakeTrace * const *) b;
+  const StoredTrace *x = *(const StoredTrace * const *) a;
+  const StoredTrace *y = *(const StoredTrace * const *) b;
 
   return compare_times (x->timestamp, x->id, y->timestamp, y->id);
 }
@@ -231,7 +231,7 @@ compare_traces (gconstpointer a,
 /* Sorts what was added since the last question, and sums each trace's
  * cost in the order of its observations. */
 static void
-ensure_sorted (MtFakeLangfuse *self)
+ensure_sorted (MtLoopbackLangfuse *self)
 {
   if (self->sorted)
     return;
@@ -241,7 +241,7 @@ ensure_sorted (MtFakeLangfuse *self)
   g_ptr_array_set_size (self->roots, 0);
   for (guint i = 0; i < self->observations->len; i++)
     {
-      FakeObservation *observation = g_ptr_array_index (self->observations, i);
+      StoredObservation *observation = g_ptr_array_index (self->observations, i);
 
       if (strcmp (observation->type, "GENERATION") == 0)
         g_ptr_array_add (self->generations, observation);
@@ -250,13 +250,13 @@ ensure_sorted (MtFakeLangfuse *self)
     }
   for (guint i = 0; i < self->traces->len; i++)
     {
-      FakeTrace *trace = g_ptr_array_index (self->traces, i);
+      StoredTrace *trace = g_ptr_array_index (self->traces, i);
 
       g_ptr_array_sort (trace->observations, compare_observations);
       trace->total_cost = 0.0;
       for (guint j = 0; j < trace->observations->len; j++)
         {
-          FakeObservation *observation = g_ptr_array_index (trace->observations, j);
+          StoredObservation *observation = g_ptr_array_index (trace->observations, j);
 
           if (!isnan (observation->cost))
             trace->total_cost += observation->cost;
@@ -277,7 +277,7 @@ lower_bound (GPtrArray *array,
     {
       guint middle = low + (high - low) / 2;
       gpointer item = g_ptr_array_index (array, middle);
-      gint64 t = traces ? ((FakeTrace *) item)->timestamp : ((FakeObservation *) item)->start;
+      gint64 t = traces ? ((StoredTrace *) item)->timestamp : ((StoredObservation *) item)->start;
 
       if (t < time)
         low = middle + 1;
@@ -298,7 +298,7 @@ lower_bound_id (GPtrArray  *array,
   while (low < high)
     {
       guint middle = low + (high - low) / 2;
-      FakeObservation *item = g_ptr_array_index (array, middle);
+      StoredObservation *item = g_ptr_array_index (array, middle);
 
       if (compare_times (item->start, item->id, time, id) < 0)
         low = middle + 1;
@@ -409,7 +409,7 @@ write_member_json (MtJsonWriter *writer,
 static void
 write_usage (MtJsonWriter    *writer,
              const char      *name,
-             FakeObservation *observation,
+             StoredObservation *observation,
              gboolean         unit)
 {
   gint64 input = observation->input.text != NULL ? (gint64) strlen (observation->input.text) / 4 : 0;
@@ -429,7 +429,7 @@ write_usage (MtJsonWriter    *writer,
 
 static void
 write_cost_details (MtJsonWriter    *writer,
-                    FakeObservation *observation)
+                    StoredObservation *observation)
 {
   mt_json_writer_member (writer, "costDetails");
   mt_json_writer_begin_object (writer);
@@ -439,7 +439,7 @@ write_cost_details (MtJsonWriter    *writer,
 }
 
 static char *
-prompt_id (FakeObservation *observation)
+prompt_id (StoredObservation *observation)
 {
   if (observation->prompt_name == NULL)
     return NULL;
@@ -507,12 +507,12 @@ parse_groups (const char  *text,
 }
 
 static void
-write_observation_v2 (MtFakeLangfuse  *self,
+write_observation_v2 (MtLoopbackLangfuse  *self,
                       MtJsonWriter    *writer,
-                      FakeObservation *observation,
+                      StoredObservation *observation,
                       guint            groups)
 {
-  FakeTrace *trace = observation->trace;
+  StoredTrace *trace = observation->trace;
 
   mt_json_writer_begin_object (writer);
   write_member_string (writer, "id", observation->id);
@@ -608,7 +608,7 @@ write_observation_v2 (MtFakeLangfuse  *self,
 
 static void
 write_observation_v1 (MtJsonWriter    *writer,
-                      FakeObservation *observation)
+                      StoredObservation *observation)
 {
   g_autofree char *id = prompt_id (observation);
 
@@ -658,12 +658,12 @@ write_observation_v1 (MtJsonWriter    *writer,
 }
 
 static void
-write_trace_v1 (MtFakeLangfuse *self,
+write_trace_v1 (MtLoopbackLangfuse *self,
                 MtJsonWriter   *writer,
-                FakeTrace      *trace,
+                StoredTrace      *trace,
                 guint           groups)
 {
-  FakeObservation *root = g_ptr_array_index (trace->observations, 0);
+  StoredObservation *root = g_ptr_array_index (trace->observations, 0);
   g_autofree char *path = g_strdup_printf ("/project/%s/traces/%s", self->project_id, trace->id);
 
   mt_json_writer_begin_object (writer);
@@ -692,7 +692,7 @@ write_trace_v1 (MtFakeLangfuse *self,
   mt_json_writer_begin_array (writer);
   if (groups & GROUP_OBSERVATIONS)
     for (guint i = 0; i < trace->observations->len; i++)
-      mt_json_writer_string (writer, ((FakeObservation *) g_ptr_array_index (trace->observations, i))->id);
+      mt_json_writer_string (writer, ((StoredObservation *) g_ptr_array_index (trace->observations, i))->id);
   mt_json_writer_end_array (writer);
   mt_json_writer_member (writer, "scores");
   mt_json_writer_begin_array (writer);
@@ -756,7 +756,7 @@ time_param (GHashTable *query,
 }
 
 static char *
-encode_cursor (FakeObservation *last)
+encode_cursor (StoredObservation *last)
 {
   g_autofree char *text = g_strdup_printf ("{\"lastStartTime\":%" G_GINT64_FORMAT ",\"lastId\":\"%s\"}",
                                            last->start, last->id);
@@ -802,7 +802,7 @@ typedef struct {
 
 static void
 filter_init (Filter         *filter,
-             MtFakeLangfuse *self,
+             MtLoopbackLangfuse *self,
              GHashTable     *query)
 {
   filter->type = param (query, "type");
@@ -829,7 +829,7 @@ filter_init (Filter         *filter,
 
 static gboolean
 filter_matches (Filter          *filter,
-                FakeObservation *observation)
+                StoredObservation *observation)
 {
   if (filter->exact)
     return TRUE;
@@ -854,7 +854,7 @@ typedef enum {
 
 /* Counts the items a page hands out, to see any handed out twice. */
 static void
-note_item (MtFakeLangfuse *self,
+note_item (MtLoopbackLangfuse *self,
            Quirks          quirks,
            const char     *id)
 {
@@ -873,7 +873,7 @@ write_broken_item (MtJsonWriter *writer)
 }
 
 static void
-serve_v2 (MtFakeLangfuse    *self,
+serve_v2 (MtLoopbackLangfuse    *self,
           SoupServerMessage *msg,
           GHashTable        *query,
           Quirks             quirks)
@@ -924,7 +924,7 @@ serve_v2 (MtFakeLangfuse    *self,
     high = MIN (high, lower_bound_id (base, cursor_start, cursor_id));
   for (guint i = high; i > low && page->len <= limit; i--)
     {
-      FakeObservation *observation = g_ptr_array_index (base, i - 1);
+      StoredObservation *observation = g_ptr_array_index (base, i - 1);
 
       if (filter_matches (&filter, observation))
         g_ptr_array_add (page, observation);
@@ -946,7 +946,7 @@ serve_v2 (MtFakeLangfuse    *self,
     }
   for (guint i = 0; i < page->len; i++)
     {
-      note_item (self, quirks, ((FakeObservation *) g_ptr_array_index (page, i))->id);
+      note_item (self, quirks, ((StoredObservation *) g_ptr_array_index (page, i))->id);
       write_observation_v2 (self, writer, g_ptr_array_index (page, i), groups);
     }
   if (quirks & QUIRK_BROKEN_ITEM)
@@ -1003,7 +1003,7 @@ v1_paging (SoupServerMessage *msg,
 }
 
 static void
-serve_v1_traces (MtFakeLangfuse    *self,
+serve_v1_traces (MtLoopbackLangfuse    *self,
                  SoupServerMessage *msg,
                  GHashTable        *query,
                  Quirks             quirks)
@@ -1045,7 +1045,7 @@ serve_v1_traces (MtFakeLangfuse    *self,
     {
       selected = g_ptr_array_new ();
       for (guint i = low; i < high; i++)
-        if (g_strcmp0 (user_id, ((FakeTrace *) g_ptr_array_index (self->traces, i))->user_id) == 0)
+        if (g_strcmp0 (user_id, ((StoredTrace *) g_ptr_array_index (self->traces, i))->user_id) == 0)
           g_ptr_array_add (selected, g_ptr_array_index (self->traces, i));
     }
   total = selected != NULL ? selected->len : high - low;
@@ -1058,7 +1058,7 @@ serve_v1_traces (MtFakeLangfuse    *self,
     {
       guint k = (guint) (ascending ? i : total - 1 - i);
 
-      FakeTrace *trace = selected != NULL ? g_ptr_array_index (selected, k) : g_ptr_array_index (self->traces, low + k);
+      StoredTrace *trace = selected != NULL ? g_ptr_array_index (selected, k) : g_ptr_array_index (self->traces, low + k);
 
       note_item (self, quirks, trace->id);
       write_trace_v1 (self, writer, trace, groups);
@@ -1072,7 +1072,7 @@ serve_v1_traces (MtFakeLangfuse    *self,
 }
 
 static void
-serve_v1_observations (MtFakeLangfuse    *self,
+serve_v1_observations (MtLoopbackLangfuse    *self,
                        SoupServerMessage *msg,
                        GHashTable        *query,
                        Quirks             quirks)
@@ -1113,7 +1113,7 @@ serve_v1_observations (MtFakeLangfuse    *self,
   first = (page - 1) * limit;
   for (guint64 i = first; i < first + limit && i < total; i++)
     {
-      FakeObservation *observation = selected != NULL ? g_ptr_array_index (selected, i)
+      StoredObservation *observation = selected != NULL ? g_ptr_array_index (selected, i)
                                                       : g_ptr_array_index (filter.base, high - 1 - i);
 
       note_item (self, quirks, observation->id);
@@ -1139,7 +1139,7 @@ javascript_date (gint64 unix_ms)
 }
 
 static void
-set_rate_headers (MtFakeLangfuse     *self,
+set_rate_headers (MtLoopbackLangfuse     *self,
                   SoupMessageHeaders *headers,
                   gint64              left_ms)
 {
@@ -1149,13 +1149,13 @@ set_rate_headers (MtFakeLangfuse     *self,
 
   switch (self->reset_style)
     {
-    case MT_FAKE_LANGFUSE_RESET_SECONDS:
+    case MT_LOOPBACK_LANGFUSE_RESET_SECONDS:
       reset = g_strdup_printf ("%" G_GINT64_FORMAT, (left_ms + 999) / 1000);
       break;
-    case MT_FAKE_LANGFUSE_RESET_UNIX:
+    case MT_LOOPBACK_LANGFUSE_RESET_UNIX:
       reset = g_strdup_printf ("%" G_GINT64_FORMAT, (g_get_real_time () / 1000 + left_ms + 999) / 1000);
       break;
-    case MT_FAKE_LANGFUSE_RESET_DATE:
+    case MT_LOOPBACK_LANGFUSE_RESET_DATE:
     default:
       reset = javascript_date (g_get_real_time () / 1000 + left_ms);
       break;
@@ -1166,7 +1166,7 @@ set_rate_headers (MtFakeLangfuse     *self,
 }
 
 static void
-throttle (MtFakeLangfuse    *self,
+throttle (MtLoopbackLangfuse    *self,
           SoupServerMessage *msg,
           gint64             left_ms)
 {
@@ -1175,12 +1175,12 @@ throttle (MtFakeLangfuse    *self,
   g_autofree char *retry_after = g_strdup_printf ("%" G_GINT64_FORMAT, seconds);
 
   self->throttled++;
-  if (self->throttle_style != MT_FAKE_LANGFUSE_THROTTLE_BODY_ONLY)
+  if (self->throttle_style != MT_LOOPBACK_LANGFUSE_THROTTLE_BODY_ONLY)
     soup_message_headers_replace (headers, "Retry-After", retry_after);
   if (self->rate_limit > 0)
     set_rate_headers (self, headers, left_ms);
 
-  if (self->throttle_style == MT_FAKE_LANGFUSE_THROTTLE_TEXT)
+  if (self->throttle_style == MT_LOOPBACK_LANGFUSE_THROTTLE_TEXT)
     set_text (msg, 429, "text/plain; charset=utf-8", "Rate limit exceeded");
   else
     {
@@ -1208,7 +1208,7 @@ throttle (MtFakeLangfuse    *self,
 
 /* Counts a request against the window; FALSE (and a 429) when it is spent. */
 static gboolean
-admit (MtFakeLangfuse    *self,
+admit (MtLoopbackLangfuse    *self,
        SoupServerMessage *msg)
 {
   gint64 now = g_get_monotonic_time () / 1000;
@@ -1242,7 +1242,7 @@ admit (MtFakeLangfuse    *self,
 /* Requests */
 
 static gboolean
-authorized (MtFakeLangfuse    *self,
+authorized (MtLoopbackLangfuse    *self,
             SoupServerMessage *msg)
 {
   const char *given = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
@@ -1253,7 +1253,7 @@ authorized (MtFakeLangfuse    *self,
 
 /* A request seen again after a successful answer is a page fetched twice. */
 static void
-note_served (MtFakeLangfuse    *self,
+note_served (MtLoopbackLangfuse    *self,
              SoupServerMessage *msg,
              const char        *path)
 {
@@ -1266,7 +1266,7 @@ note_served (MtFakeLangfuse    *self,
 
 /* Data that arrives while a client reads: a trace before the answer. */
 static void
-grow (MtFakeLangfuse *self,
+grow (MtLoopbackLangfuse *self,
       const char     *path)
 {
   g_autofree char *id = NULL;
@@ -1275,7 +1275,7 @@ grow (MtFakeLangfuse *self,
     return;
   self->growth_left--;
   id = g_strdup_printf ("grown-%u", self->grown++);
-  mt_fake_langfuse_add_trace (self, id, self->growth_time, "meal-analysis", "user-grown", NULL, NULL, NULL);
+  mt_loopback_langfuse_add_trace (self, id, self->growth_time, "meal-analysis", "user-grown", NULL, NULL, NULL);
 }
 
 static void
@@ -1285,7 +1285,7 @@ handle (SoupServer        *server,
         GHashTable        *query,
         gpointer           data)
 {
-  MtFakeLangfuse *self = data;
+  MtLoopbackLangfuse *self = data;
   const char *raw_query = g_uri_get_query (soup_server_message_get_uri (msg));
   guint wait_ms = self->latency_ms;
   gboolean v2 = strcmp (path, V2_PATH) == 0;
@@ -1293,41 +1293,41 @@ handle (SoupServer        *server,
   gboolean v1_observations = strcmp (path, V1_OBSERVATIONS_PATH) == 0;
   gboolean truncated = FALSE;
   Quirks quirks = QUIRK_NONE;
-  int fault = MT_FAKE_LANGFUSE_FAULT_NONE;
+  int fault = MT_LOOPBACK_LANGFUSE_FAULT_NONE;
 
-  mt_fake_server_arrived (self->server, msg);
+  mt_loopback_server_arrived (self->server, msg);
   g_ptr_array_add (self->log, g_strconcat (path, raw_query != NULL ? "?" : "", raw_query, NULL));
 
-  if (mt_fake_server_take_fault (self->server, path, &fault))
+  if (mt_loopback_server_take_fault (self->server, path, &fault))
     {
-      switch ((MtFakeLangfuseFault) fault)
+      switch ((MtLoopbackLangfuseFault) fault)
         {
-        case MT_FAKE_LANGFUSE_FAULT_INTERNAL_ERROR:
+        case MT_LOOPBACK_LANGFUSE_FAULT_INTERNAL_ERROR:
           set_error (msg, 500, "internal_error", "Internal Server Error");
-          mt_fake_server_delay (self->server, msg, wait_ms);
+          mt_loopback_server_delay (self->server, msg, wait_ms);
           return;
-        case MT_FAKE_LANGFUSE_FAULT_UNAVAILABLE:
+        case MT_LOOPBACK_LANGFUSE_FAULT_UNAVAILABLE:
           set_text (msg, 503, "text/plain", "Service Unavailable");
-          mt_fake_server_delay (self->server, msg, wait_ms);
+          mt_loopback_server_delay (self->server, msg, wait_ms);
           return;
-        case MT_FAKE_LANGFUSE_FAULT_TIMEOUT:
+        case MT_LOOPBACK_LANGFUSE_FAULT_TIMEOUT:
           set_text (msg, 524, "text/html",
                     "<!DOCTYPE html><html><head><title>cloud.langfuse.com | 524: A timeout occurred</title></head>"
                     "<body>The origin web server timed out responding to this request.</body></html>");
-          mt_fake_server_delay (self->server, msg, wait_ms);
+          mt_loopback_server_delay (self->server, msg, wait_ms);
           return;
-        case MT_FAKE_LANGFUSE_FAULT_RESET:
-          mt_fake_server_break (self->server, msg, NULL, 0);
+        case MT_LOOPBACK_LANGFUSE_FAULT_RESET:
+          mt_loopback_server_break (self->server, msg, NULL, 0);
           return;
-        case MT_FAKE_LANGFUSE_FAULT_THROTTLED:
+        case MT_LOOPBACK_LANGFUSE_FAULT_THROTTLED:
           throttle (self, msg, 1000);
-          mt_fake_server_delay (self->server, msg, wait_ms);
+          mt_loopback_server_delay (self->server, msg, wait_ms);
           return;
-        case MT_FAKE_LANGFUSE_FAULT_WRONG_SHAPE:
+        case MT_LOOPBACK_LANGFUSE_FAULT_WRONG_SHAPE:
           set_text (msg, 200, "application/json", "{\"data\":{\"items\":[]},\"meta\":{\"cursor\":null}}");
-          mt_fake_server_delay (self->server, msg, wait_ms);
+          mt_loopback_server_delay (self->server, msg, wait_ms);
           return;
-        case MT_FAKE_LANGFUSE_FAULT_ECHO:
+        case MT_LOOPBACK_LANGFUSE_FAULT_ECHO:
           {
             const char *given = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                               "Authorization");
@@ -1341,29 +1341,29 @@ handle (SoupServer        *server,
             pair = decoded != NULL ? g_strndup ((const char *) decoded, length) : g_strdup ("");
             message = g_strdup_printf ("Project not allowed for keys %s. Authorization: %s", pair, given);
             set_error (msg, 400, "invalid_request", message);
-            mt_fake_server_delay (self->server, msg, wait_ms);
+            mt_loopback_server_delay (self->server, msg, wait_ms);
             return;
           }
-        case MT_FAKE_LANGFUSE_FAULT_STALL:
+        case MT_LOOPBACK_LANGFUSE_FAULT_STALL:
           wait_ms += self->stall_ms;
           break;
-        case MT_FAKE_LANGFUSE_FAULT_TRUNCATED:
+        case MT_LOOPBACK_LANGFUSE_FAULT_TRUNCATED:
           truncated = TRUE;
           break;
-        case MT_FAKE_LANGFUSE_FAULT_BAD_ITEM:
+        case MT_LOOPBACK_LANGFUSE_FAULT_BAD_ITEM:
           quirks |= QUIRK_BROKEN_ITEM;
           break;
-        case MT_FAKE_LANGFUSE_FAULT_STUCK_CURSOR:
+        case MT_LOOPBACK_LANGFUSE_FAULT_STUCK_CURSOR:
           quirks |= QUIRK_STUCK_CURSOR;
           break;
-        case MT_FAKE_LANGFUSE_FAULT_BAD_COUNTS:
+        case MT_LOOPBACK_LANGFUSE_FAULT_BAD_COUNTS:
           quirks |= QUIRK_BAD_COUNTS;
           break;
-        case MT_FAKE_LANGFUSE_FAULT_THROTTLED_LONG:
+        case MT_LOOPBACK_LANGFUSE_FAULT_THROTTLED_LONG:
           throttle (self, msg, 3600 * 1000);
-          mt_fake_server_delay (self->server, msg, wait_ms);
+          mt_loopback_server_delay (self->server, msg, wait_ms);
           return;
-        case MT_FAKE_LANGFUSE_FAULT_NONE:
+        case MT_LOOPBACK_LANGFUSE_FAULT_NONE:
         default:
           break;
         }
@@ -1400,38 +1400,38 @@ handle (SoupServer        *server,
       soup_message_body_append (body, SOUP_MEMORY_COPY, g_bytes_get_data (whole, NULL),
                                 g_bytes_get_size (whole) / 2);
     }
-  mt_fake_server_delay (self->server, msg, wait_ms);
+  mt_loopback_server_delay (self->server, msg, wait_ms);
 }
 
 /* Setup */
 
-MtFakeLangfuse *
-mt_fake_langfuse_new (const char *public_key,
+MtLoopbackLangfuse *
+mt_loopback_langfuse_new (const char *public_key,
                       const char *secret_key)
 {
-  MtFakeLangfuse *self = g_object_new (MT_TYPE_FAKE_LANGFUSE, NULL);
+  MtLoopbackLangfuse *self = g_object_new (MT_TYPE_LOOPBACK_LANGFUSE, NULL);
   g_autofree char *pair = g_strconcat (public_key, ":", secret_key, NULL);
   g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
 
   self->authorization = g_strconcat ("Basic ", encoded, NULL);
-  self->server = mt_fake_server_new ("Langfuse", handle, self);
+  self->server = mt_loopback_server_new ("Langfuse", handle, self);
   return self;
 }
 
 const char *
-mt_fake_langfuse_get_base_url (MtFakeLangfuse *self)
+mt_loopback_langfuse_get_base_url (MtLoopbackLangfuse *self)
 {
-  return mt_fake_server_get_url (self->server);
+  return mt_loopback_server_get_url (self->server);
 }
 
 const char *
-mt_fake_langfuse_get_project_id (MtFakeLangfuse *self)
+mt_loopback_langfuse_get_project_id (MtLoopbackLangfuse *self)
 {
   return self->project_id;
 }
 
 void
-mt_fake_langfuse_set_apis (MtFakeLangfuse *self,
+mt_loopback_langfuse_set_apis (MtLoopbackLangfuse *self,
                            gboolean        v1,
                            gboolean        v2)
 {
@@ -1440,21 +1440,21 @@ mt_fake_langfuse_set_apis (MtFakeLangfuse *self,
 }
 
 void
-mt_fake_langfuse_set_v1_fields (MtFakeLangfuse *self,
+mt_loopback_langfuse_set_v1_fields (MtLoopbackLangfuse *self,
                                 gboolean        accepted)
 {
   self->v1_fields = accepted;
 }
 
-static FakeObservation *
-observation_new (FakeTrace  *trace,
+static StoredObservation *
+observation_new (StoredTrace  *trace,
                  const char *id,
                  const char *type,
                  gint64      start,
                  const char *parent_id,
                  const char *name)
 {
-  FakeObservation *observation = g_new0 (FakeObservation, 1);
+  StoredObservation *observation = g_new0 (StoredObservation, 1);
 
   observation->id = g_strdup (id);
   observation->trace = trace;
@@ -1468,7 +1468,7 @@ observation_new (FakeTrace  *trace,
 }
 
 void
-mt_fake_langfuse_add_trace (MtFakeLangfuse *self,
+mt_loopback_langfuse_add_trace (MtLoopbackLangfuse *self,
                             const char     *id,
                             gint64          timestamp,
                             const char     *name,
@@ -1477,9 +1477,9 @@ mt_fake_langfuse_add_trace (MtFakeLangfuse *self,
                             const char     *input,
                             const char     *output)
 {
-  FakeTrace *trace = g_new0 (FakeTrace, 1);
+  StoredTrace *trace = g_new0 (StoredTrace, 1);
   g_autofree char *root_id = g_strconcat (id, "-root", NULL);
-  FakeObservation *root;
+  StoredObservation *root;
 
   g_return_if_fail (!g_hash_table_contains (self->trace_ids, id));
 
@@ -1501,7 +1501,7 @@ mt_fake_langfuse_add_trace (MtFakeLangfuse *self,
 }
 
 void
-mt_fake_langfuse_add_observation (MtFakeLangfuse *self,
+mt_loopback_langfuse_add_observation (MtLoopbackLangfuse *self,
                                   const char     *trace_id,
                                   const char     *id,
                                   const char     *type,
@@ -1513,8 +1513,8 @@ mt_fake_langfuse_add_observation (MtFakeLangfuse *self,
                                   const char     *input,
                                   double          cost)
 {
-  FakeTrace *trace = g_hash_table_lookup (self->trace_ids, trace_id);
-  FakeObservation *observation;
+  StoredTrace *trace = g_hash_table_lookup (self->trace_ids, trace_id);
+  StoredObservation *observation;
 
   g_return_if_fail (trace != NULL);
 
@@ -1531,19 +1531,19 @@ mt_fake_langfuse_add_observation (MtFakeLangfuse *self,
 }
 
 void
-mt_fake_langfuse_add_orphan (MtFakeLangfuse *self,
+mt_loopback_langfuse_add_orphan (MtLoopbackLangfuse *self,
                              const char     *id,
                              const char     *type,
                              gint64          start)
 {
-  FakeObservation *observation = observation_new (NULL, id, type, start, NULL, type);
+  StoredObservation *observation = observation_new (NULL, id, type, start, NULL, type);
 
   g_ptr_array_add (self->observations, observation);
   self->sorted = FALSE;
 }
 
 void
-mt_fake_langfuse_add_growth (MtFakeLangfuse *self,
+mt_loopback_langfuse_add_growth (MtLoopbackLangfuse *self,
                              const char     *prefix,
                              guint           count,
                              gint64          timestamp)
@@ -1555,27 +1555,27 @@ mt_fake_langfuse_add_growth (MtFakeLangfuse *self,
 }
 
 guint
-mt_fake_langfuse_get_grown (MtFakeLangfuse *self)
+mt_loopback_langfuse_get_grown (MtLoopbackLangfuse *self)
 {
   return self->grown;
 }
 
 void
-mt_fake_langfuse_set_latency_ms (MtFakeLangfuse *self,
+mt_loopback_langfuse_set_latency_ms (MtLoopbackLangfuse *self,
                                  guint           latency_ms)
 {
   self->latency_ms = latency_ms;
 }
 
 void
-mt_fake_langfuse_set_stall_ms (MtFakeLangfuse *self,
+mt_loopback_langfuse_set_stall_ms (MtLoopbackLangfuse *self,
                                guint           stall_ms)
 {
   self->stall_ms = stall_ms;
 }
 
 void
-mt_fake_langfuse_set_rate_limit (MtFakeLangfuse *self,
+mt_loopback_langfuse_set_rate_limit (MtLoopbackLangfuse *self,
                                  guint           limit,
                                  guint           window_ms,
                                  gboolean        announce)
@@ -1588,86 +1588,86 @@ mt_fake_langfuse_set_rate_limit (MtFakeLangfuse *self,
 }
 
 void
-mt_fake_langfuse_set_reset_style (MtFakeLangfuse      *self,
-                                  MtFakeLangfuseReset  style)
+mt_loopback_langfuse_set_reset_style (MtLoopbackLangfuse      *self,
+                                  MtLoopbackLangfuseReset  style)
 {
   self->reset_style = style;
 }
 
 void
-mt_fake_langfuse_set_throttle_style (MtFakeLangfuse         *self,
-                                     MtFakeLangfuseThrottle  style)
+mt_loopback_langfuse_set_throttle_style (MtLoopbackLangfuse         *self,
+                                     MtLoopbackLangfuseThrottle  style)
 {
   self->throttle_style = style;
 }
 
 void
-mt_fake_langfuse_add_fault (MtFakeLangfuse      *self,
-                            MtFakeLangfuseFault  fault,
+mt_loopback_langfuse_add_fault (MtLoopbackLangfuse      *self,
+                            MtLoopbackLangfuseFault  fault,
                             guint                count,
                             const char          *prefix)
 {
-  mt_fake_server_add_fault (self->server, fault, count, prefix);
+  mt_loopback_server_add_fault (self->server, fault, count, prefix);
 }
 
 void
-mt_fake_langfuse_clear_faults (MtFakeLangfuse *self)
+mt_loopback_langfuse_clear_faults (MtLoopbackLangfuse *self)
 {
-  mt_fake_server_clear_faults (self->server);
+  mt_loopback_server_clear_faults (self->server);
 }
 
 guint
-mt_fake_langfuse_get_requests (MtFakeLangfuse *self)
+mt_loopback_langfuse_get_requests (MtLoopbackLangfuse *self)
 {
-  return mt_fake_server_get_requests (self->server);
+  return mt_loopback_server_get_requests (self->server);
 }
 
 guint
-mt_fake_langfuse_get_max_in_flight (MtFakeLangfuse *self)
+mt_loopback_langfuse_get_max_in_flight (MtLoopbackLangfuse *self)
 {
-  return mt_fake_server_get_max_in_flight (self->server);
+  return mt_loopback_server_get_max_in_flight (self->server);
 }
 
 guint
-mt_fake_langfuse_get_throttled (MtFakeLangfuse *self)
+mt_loopback_langfuse_get_throttled (MtLoopbackLangfuse *self)
 {
   return self->throttled;
 }
 
 guint
-mt_fake_langfuse_get_throttled_windows (MtFakeLangfuse *self)
+mt_loopback_langfuse_get_throttled_windows (MtLoopbackLangfuse *self)
 {
   return self->throttled_windows;
 }
 
 guint
-mt_fake_langfuse_get_max_per_window (MtFakeLangfuse *self)
+mt_loopback_langfuse_get_max_per_window (MtLoopbackLangfuse *self)
 {
   return self->max_per_window;
 }
 
 guint
-mt_fake_langfuse_get_repeated_items (MtFakeLangfuse *self)
+mt_loopback_langfuse_get_repeated_items (MtLoopbackLangfuse *self)
 {
   return self->repeated_items;
 }
 
 guint
-mt_fake_langfuse_get_repeated_pages (MtFakeLangfuse *self)
+mt_loopback_langfuse_get_repeated_pages (MtLoopbackLangfuse *self)
 {
   return self->repeated_pages;
 }
 
 GPtrArray *
-mt_fake_langfuse_get_log (MtFakeLangfuse *self)
+mt_loopback_langfuse_get_log (MtLoopbackLangfuse *self)
 {
   return self->log;
 }
 
 void
-mt_fake_langfuse_reset_counters (MtFakeLangfuse *self)
+mt_loopback_langfuse_reset_counters (MtLoopbackLangfuse *self)
 {
-  mt_fake_server_reset_counters (self->server);
+  mt_loopback_server_reset_counters (self->server);
   self->throttled = 0;
   self->throttled_windows = 0;
   self->last_throttled_window = 0;
