@@ -18,7 +18,8 @@ G_DECLARE_FINAL_TYPE (MtMatchResult, mt_match_result, MT, MATCH_RESULT, GObject)
 
 MtMatchSummary     *mt_match_result_get_summary          (MtMatchResult *self);
 
-/* The user's result, or %NULL when the user had no trace in the window. */
+/* The user's result (owned by @self), or %NULL when the user had no trace
+ * in the window. */
 MtUserResult       *mt_match_result_lookup_user          (MtMatchResult *self,
                                                           const char    *user_id);
 

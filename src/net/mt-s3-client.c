@@ -860,6 +860,9 @@ typedef struct {
   GPtrArray *objects;
   guint pages;
   Page page;      /* the page just read */
+  MtS3PageFunc page_func;  /* when pages are handed over as they come */
+  gpointer page_data;
+  GDestroyNotify page_data_free;
 } Listing;
 
 static void
@@ -884,6 +887,8 @@ listing_free (gpointer data)
   g_ptr_array_unref (listing->objects);
   if (listing->page.text != NULL)
     page_clear (&listing->page);
+  if (listing->page_data_free != NULL)
+    listing->page_data_free (listing->page_data);
   g_free (listing);
 }
 
@@ -945,10 +950,33 @@ on_page (GObject      *source,
           g_free (object->key);
           object->key = decoded;
         }
-      page->objects->pdata[i] = NULL;
-      g_ptr_array_add (listing->objects, object);
+      if (listing->page_func == NULL)
+        {
+          page->objects->pdata[i] = NULL;
+          g_ptr_array_add (listing->objects, object);
+        }
     }
   listing->pages++;
+
+  if (listing->page_func != NULL)
+    {
+      /* The caller takes the page, and says whether to go on. */
+      const char *next = page->truncated ? page->next_token : NULL;
+
+      if (page->truncated && (next == NULL || next[0] == '\0' ||
+                              g_hash_table_contains (listing->tokens_seen, next)))
+        next = NULL;
+      else if (!listing->page_func (page->objects, next, listing->page_data))
+        {
+          g_task_return_boolean (task, FALSE);
+          return;
+        }
+      else if (next == NULL)
+        {
+          g_task_return_boolean (task, TRUE);
+          return;
+        }
+    }
 
   if (page->truncated)
     {
@@ -976,7 +1004,10 @@ on_page (GObject      *source,
       return;
     }
 
-  g_task_return_pointer (task, g_ptr_array_ref (listing->objects), (GDestroyNotify) g_ptr_array_unref);
+  if (listing->page_func != NULL)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_pointer (task, g_ptr_array_ref (listing->objects), (GDestroyNotify) g_ptr_array_unref);
 }
 
 static void
@@ -1028,6 +1059,60 @@ mt_s3_client_list_objects_async (MtS3Client          *self,
   listing->objects = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_s3_object_free);
   g_task_set_task_data (task, listing, listing_free);
   request_page (task);
+}
+
+void
+mt_s3_client_list_pages_async (MtS3Client          *self,
+                               const char          *prefix,
+                               const char          *continuation_token,
+                               MtS3PageFunc         page_func,
+                               gpointer             page_data,
+                               GDestroyNotify       page_data_free,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  GTask *task;
+  Listing *listing;
+
+  g_return_if_fail (MT_IS_S3_CLIENT (self));
+  g_return_if_fail (prefix != NULL && page_func != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mt_s3_client_list_pages_async);
+  listing = g_new0 (Listing, 1);
+  listing->prefix = g_strdup (prefix);
+  listing->token = g_strdup (continuation_token);
+  listing->tokens_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (continuation_token != NULL)
+    g_hash_table_add (listing->tokens_seen, g_strdup (continuation_token));
+  listing->objects = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_s3_object_free);
+  listing->page_func = page_func;
+  listing->page_data = page_data;
+  listing->page_data_free = page_data_free;
+  g_task_set_task_data (task, listing, listing_free);
+  request_page (task);
+}
+
+gboolean
+mt_s3_client_list_pages_finish (MtS3Client    *self,
+                                GAsyncResult  *result,
+                                gboolean      *complete,
+                                GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gboolean done;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  done = g_task_propagate_boolean (G_TASK (result), &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (complete != NULL)
+    *complete = done;
+  return TRUE;
 }
 
 GPtrArray *

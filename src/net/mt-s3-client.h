@@ -90,6 +90,31 @@ GPtrArray  *mt_s3_client_list_objects_finish (MtS3Client         *self,
                                               GAsyncResult       *result,
                                               GError            **error);
 
+/* Called with each page of a listing as it comes: @objects are the page's
+ * (take what you keep: steal the pointers), @next_token is where the next
+ * page starts (%NULL after the last). Return FALSE to stop there. */
+typedef gboolean (*MtS3PageFunc) (GPtrArray  *objects,
+                                  const char *next_token,
+                                  gpointer    data);
+
+/* The same listing handed over page by page, from @continuation_token
+ * (%NULL: the start). @page_data is freed with @page_data_free when the
+ * listing ends. */
+void        mt_s3_client_list_pages_async   (MtS3Client          *self,
+                                             const char          *prefix,
+                                             const char          *continuation_token,
+                                             MtS3PageFunc         page_func,
+                                             gpointer             page_data,
+                                             GDestroyNotify       page_data_free,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+/* TRUE when the listing ran (@complete: to its last page, not stopped). */
+gboolean    mt_s3_client_list_pages_finish  (MtS3Client          *self,
+                                             GAsyncResult        *result,
+                                             gboolean            *complete,
+                                             GError             **error);
+
 /* An object's bytes; MT_S3_ERROR_TOO_LARGE, without reading it, when it is
  * larger than @max_size. */
 void        mt_s3_client_get_object_async   (MtS3Client          *self,
