@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mt-config.h"
+#include "mt-demo.h"
 #include "mt-time.h"
 
 G_DEFINE_QUARK (mt-config-error-quark, mt_config_error)
@@ -666,14 +667,14 @@ mt_config_load_demo (const MtConfigSources  *sources,
     }
 
   config->demo = TRUE;
-  config->langfuse_public_key = g_strdup ("pk-lf-mealtrace-demo");
-  config->langfuse_secret_key = g_strdup ("sk-lf-mealtrace-demo");
+  config->langfuse_public_key = g_strdup (MT_DEMO_LANGFUSE_PUBLIC_KEY);
+  config->langfuse_secret_key = g_strdup (MT_DEMO_LANGFUSE_SECRET_KEY);
   config->langfuse_base_url = g_strdup (langfuse_base_url);
-  config->aws_credentials = mt_aws_credentials_new ("AKIAMEALTRACEDEMO000", "mealtrace-demo-secret-access-key",
+  config->aws_credentials = mt_aws_credentials_new (MT_DEMO_AWS_ACCESS_KEY_ID, MT_DEMO_AWS_SECRET_ACCESS_KEY,
                                                     NULL, _("the demo"));
   config->aws_region = g_strdup ("us-east-1");
   config->aws_endpoint_url = g_strdup (s3_endpoint_url);
-  config->bucket = g_strdup ("mealtrace-demo");
+  config->bucket = g_strdup (MT_DEMO_BUCKET);
   config->prefix = g_strdup (DEFAULT_PREFIX);
   return g_steal_pointer (&config);
 }

@@ -142,9 +142,9 @@ forward_notify (GObject    *client,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRIES]);
   else if (g_strcmp0 (pspec->name, "rate-limited") == 0)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RATE_LIMITED]);
-  else if (g_strcmp0 (pspec->name, "items") == 0)
+  else if (g_strcmp0 (pspec->name, "traces") == 0)
     {
-      self->traces = mt_langfuse_client_get_items (MT_LANGFUSE_CLIENT (client));
+      self->traces = mt_langfuse_client_get_traces (MT_LANGFUSE_CLIENT (client));
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRACES]);
     }
 }

@@ -167,6 +167,7 @@ struct _MtLangfuseClient
   gboolean rate_limited;
   guint pages;
   guint items;
+  guint traces;
   GPtrArray *fetches;  /* GTask, the fetches under way (not owned) */
   GSource *give_up;    /* fails them when the pace asks too long a wait */
   gint64 give_up_wait; /* that wait, in milliseconds */
@@ -181,6 +182,7 @@ enum {
   PROP_RETRIES,
   PROP_PAGES,
   PROP_ITEMS,
+  PROP_TRACES,
   PROP_RATE_LIMITED,
   N_PROPS
 };
@@ -238,6 +240,9 @@ mt_langfuse_client_get_property (GObject    *object,
     case PROP_ITEMS:
       g_value_set_uint (value, self->items);
       break;
+    case PROP_TRACES:
+      g_value_set_uint (value, self->traces);
+      break;
     case PROP_RATE_LIMITED:
       g_value_set_boolean (value, self->rate_limited);
       break;
@@ -260,6 +265,7 @@ mt_langfuse_client_class_init (MtLangfuseClientClass *klass)
   properties[PROP_RETRIES] = g_param_spec_uint ("retries", NULL, NULL, 0, G_MAXUINT, 0, ro);
   properties[PROP_PAGES] = g_param_spec_uint ("pages", NULL, NULL, 0, G_MAXUINT, 0, ro);
   properties[PROP_ITEMS] = g_param_spec_uint ("items", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  properties[PROP_TRACES] = g_param_spec_uint ("traces", NULL, NULL, 0, G_MAXUINT, 0, ro);
   properties[PROP_RATE_LIMITED] = g_param_spec_boolean ("rate-limited", NULL, NULL, FALSE, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -440,6 +446,13 @@ mt_langfuse_client_get_pages (MtLangfuseClient *self)
 {
   g_return_val_if_fail (MT_IS_LANGFUSE_CLIENT (self), 0);
   return self->pages;
+}
+
+guint
+mt_langfuse_client_get_traces (MtLangfuseClient *self)
+{
+  g_return_val_if_fail (MT_IS_LANGFUSE_CLIENT (self), 0);
+  return self->traces;
 }
 
 guint
@@ -1074,6 +1087,11 @@ merge_page (Fetch          *fetch,
       if (known != NULL && (known->time < root->time ||
                             (known->time == root->time && g_strcmp0 (known->observation_id, root->observation_id) <= 0)))
         continue;
+      /* Traces so far: those whose earliest root is in the window. */
+      if (known != NULL && known->time >= fetch->from && known->time < fetch->to)
+        self->traces--;
+      if (root->time >= fetch->from && root->time < fetch->to)
+        self->traces++;
       page->roots->pdata[i] = NULL;
       g_hash_table_replace (fetch->roots, root->trace_id, root);
 
@@ -1099,6 +1117,7 @@ merge_page (Fetch          *fetch,
   self->items += page->items;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAGES]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEMS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRACES]);
 }
 
 /* How many time slices to split the rest of a v2 walk into, after its
@@ -1491,6 +1510,11 @@ mt_langfuse_client_fetch_traces_async (MtLangfuseClient    *self,
     }
 
   g_ptr_array_add (self->fetches, task);
+  /* Progress is the fetch's own. */
+  self->pages = self->items = self->traces = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAGES]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEMS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRACES]);
   if (fetch->used == MT_LANGFUSE_API_V2)
     /* Known to be v2: both walks at once. Else the first answer tells. */
     start_v2 (task, api == MT_LANGFUSE_API_V2);

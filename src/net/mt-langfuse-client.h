@@ -97,13 +97,15 @@ void          mt_langfuse_client_set_retry_delay_ms (MtLangfuseClient *self,
 void          mt_langfuse_client_set_slicing        (MtLangfuseClient *self,
                                                      gboolean          slicing);
 
-/* Progress, as properties a view can bind to: requests sent, retries,
- * pages read, observations or traces read so far, and whether the client
- * is waiting for the rate limit to allow the next request. */
+/* Progress, as properties a view can bind to: requests sent and retried
+ * (since the client was made); pages read, observations or v1 traces read,
+ * and traces of the window found, in the fetch under way; and whether the
+ * client is waiting for the rate limit to allow the next request. */
 guint         mt_langfuse_client_get_requests       (MtLangfuseClient *self);
 guint         mt_langfuse_client_get_retries        (MtLangfuseClient *self);
 guint         mt_langfuse_client_get_pages          (MtLangfuseClient *self);
 guint         mt_langfuse_client_get_items          (MtLangfuseClient *self);
+guint         mt_langfuse_client_get_traces         (MtLangfuseClient *self);
 gboolean      mt_langfuse_client_get_rate_limited   (MtLangfuseClient *self);
 
 /* Every trace whose timestamp is in [@from, @to) (milliseconds since the
