@@ -249,6 +249,39 @@ test_whole_prefix (Fixture *f, gconstpointer data)
   g_assert_true (mt_match_result_is_complete (result));
 }
 
+/* The same, over v1, whose first page of generations (naming no user)
+ * comes before the first page of traces: the choice waits for a page that
+ * names users, and is the whole prefix again. */
+static void
+test_whole_prefix_generations_first (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtMappingJob) job = job_new (f, AWS_SECRET, "MEALTRACE_LANGFUSE_API=v1");
+  g_autoptr(MtMatchResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 600; i++)
+    {
+      g_autofree char *user = g_strdup_printf ("user-%04u", i);
+      g_autofree char *trace = g_strdup_printf ("trace-%05u", f->traces);
+      g_autofree char *root = g_strconcat (trace, "-root", NULL);
+      g_autofree char *generation = g_strconcat (trace, "-g", NULL);
+
+      add_trace (f, user, FROM + 1000 + i);
+      mt_loopback_langfuse_add_observation (f->langfuse, trace, generation, "GENERATION", FROM + 1100 + i, root,
+                                            "gpt-4o", NULL, -1, NULL, 0.001);
+      add_image (f, user, FROM + 5000 + i, "meal.jpg");
+      add_image (f, user, FROM + 6000 + i, "snack.jpg");
+    }
+  mt_loopback_langfuse_set_stall_ms (f->langfuse, 300);
+  mt_loopback_langfuse_add_fault (f->langfuse, MT_LOOPBACK_LANGFUSE_FAULT_STALL, 1, "/api/public/traces");
+
+  result = run (job, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mt_match_result_get_s3_listing (result), ==, "whole_prefix");
+  g_assert_cmpuint (mt_match_summary_get_total_matched_pairs (mt_match_result_get_summary (result)), ==, 600);
+  g_assert_cmpuint (mt_s3_client_get_requests (mt_mapping_job_get_s3_client (job)), ==, 2);
+}
+
 /* A user whose folder cannot be listed is incomplete, with the reason,
  * and the rest is whole. */
 static void
@@ -360,6 +393,7 @@ main (int argc, char *argv[])
   ADD ("small-world", test_small_world);
   ADD ("per-user", test_per_user);
   ADD ("whole-prefix", test_whole_prefix);
+  ADD ("whole-prefix-generations-first", test_whole_prefix_generations_first);
   ADD ("incomplete-user", test_incomplete_user);
   ADD ("rejected", test_rejected);
   ADD ("langfuse-down", test_langfuse_down);

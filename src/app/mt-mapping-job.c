@@ -556,7 +556,9 @@ decide (GTask *task)
       run->mode = MODE_WHOLE;
       return TRUE;
     }
-  if (!run->langfuse_done && mt_langfuse_client_get_pages (run->job->langfuse) == 0)
+  /* Langfuse's pages are weighed whole, once one has named a user: a
+   * page of generations names none. */
+  if (!run->langfuse_done && (mt_langfuse_client_get_pages (run->job->langfuse) == 0 || run->job->users == 0))
     return FALSE;
 
   /* How many of the users found so far the first page covers: a page of
@@ -698,7 +700,9 @@ on_user_found (MtLangfuseClient *client,
   run->job->users++;
   g_object_notify_by_pspec (G_OBJECT (run->job), properties[PROP_USERS]);
   count_users_done (run);
-  advance (task);
+  /* Undecided, the choice waits for the end of the page (notify::pages). */
+  if (run->mode != MODE_UNDECIDED)
+    advance (task);
 }
 
 static void
