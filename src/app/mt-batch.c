@@ -482,13 +482,21 @@ print_summary (MtMatchResult *result,
 
 /* Exports */
 
+static void
+on_exported (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  *(GAsyncResult **) data = g_object_ref (result);
+}
+
 static gboolean
 write_exports (MtMatchResult  *result,
-        MtConfig       *config,
-        Options        *o,
-        gint64          now,
-        GCancellable   *cancellable,
-        GError        **error)
+               MtConfig       *config,
+               Options        *o,
+               gint64          now,
+               GCancellable   *cancellable,
+               GError        **error)
 {
   g_autoptr(MtExporter) exporter = mt_exporter_new (config->time_zone);
   const char *output_dir = o->output_dir != NULL ? o->output_dir : DEFAULT_OUTPUT_DIR;
@@ -500,9 +508,25 @@ write_exports (MtMatchResult  *result,
   g_autofree char *json_path = g_file_get_parse_name (json);
   g_autofree char *csv_path = g_file_get_parse_name (csv);
 
+  GAsyncResult *json_done = NULL;
+  g_autoptr(GError) json_error = NULL;
+  gboolean json_ok, csv_ok;
+
+  /* Both at once: the JSON in a worker thread, the CSV here. Each file is
+   * whole or not there; a failure of either is the run's. */
   mt_exporter_set_export_time (exporter, now);
-  if (!mt_exporter_write_file (exporter, result, MT_EXPORT_FORMAT_JSON, json, cancellable, error) ||
-      !mt_exporter_write_file (exporter, result, MT_EXPORT_FORMAT_CSV, csv, cancellable, error))
+  mt_exporter_write_file_async (exporter, result, MT_EXPORT_FORMAT_JSON, json, cancellable, on_exported, &json_done);
+  csv_ok = mt_exporter_write_file (exporter, result, MT_EXPORT_FORMAT_CSV, csv, cancellable, error);
+  while (json_done == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  json_ok = mt_exporter_write_file_finish (exporter, json_done, &json_error);
+  g_object_unref (json_done);
+  if (!json_ok)
+    {
+      g_clear_error (error);
+      g_propagate_error (error, g_steal_pointer (&json_error));
+    }
+  if (!json_ok || !csv_ok)
     return FALSE;
   g_print ("\n%s\n", _("Exports:"));
   g_print ("  JSON: %s\n", json_path);
