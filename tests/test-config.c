@@ -212,6 +212,34 @@ test_dotenv_under_environment (Fixture *f, gconstpointer data)
   g_assert_cmpstr (config->bucket, ==, "meals");
 }
 
+/* A setting with two names: the higher layer wins whichever name it
+ * uses; within one layer, the first name does. */
+static void
+test_second_names (Fixture *f, gconstpointer data)
+{
+  const char *host[] = {
+    "LANGFUSE_PUBLIC_KEY=pk-lf-public", "LANGFUSE_SECRET_KEY=sk-lf-secret-value", "MEALTRACE_S3_BUCKET=meals",
+    "AWS_ACCESS_KEY_ID=AKIAEXAMPLEEXAMPLE01", "AWS_SECRET_ACCESS_KEY=aws-secret-value-0123456789",
+    "LANGFUSE_HOST=https://env-host.example", "AWS_DEFAULT_REGION=eu-west-3", NULL,
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtConfig) config = NULL;
+  g_autoptr(MtConfig) same_layer = NULL;
+
+  write_dotenv (f, "LANGFUSE_BASE_URL=https://dotenv-base.example\nAWS_REGION=ap-southeast-1\n");
+  config = load (f, host, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->langfuse_base_url, ==, "https://env-host.example");
+  g_assert_cmpstr (config->aws_region, ==, "eu-west-3");
+
+  write_dotenv (f, "LANGFUSE_BASE_URL=https://dotenv-base.example\nLANGFUSE_HOST=https://dotenv-host.example\n"
+                   "AWS_REGION=ap-southeast-1\nAWS_DEFAULT_REGION=us-west-2\n");
+  same_layer = load (f, complete, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (same_layer->langfuse_base_url, ==, "https://dotenv-base.example");
+  g_assert_cmpstr (same_layer->aws_region, ==, "ap-southeast-1");
+}
+
 static void
 test_dotenv_syntax (void)
 {
@@ -311,6 +339,7 @@ main (int argc, char *argv[])
   ADD ("invalid-values", test_invalid_values);
   ADD ("precedence", test_precedence);
   ADD ("dotenv-under-environment", test_dotenv_under_environment);
+  ADD ("second-names", test_second_names);
   ADD ("dotenv-broken-file", test_dotenv_broken_file);
   ADD ("demo", test_demo);
 #undef ADD

@@ -238,6 +238,20 @@ typedef struct {
   GHashTable *origins; /* name → where it came from */
 } Layers;
 
+/* Settings read under two names: the second is read when the first is
+ * not set, so a layer that sets the second must hide the first as lower
+ * layers set it (the environment's LANGFUSE_HOST over .env's
+ * LANGFUSE_BASE_URL). AWS_PROFILE stands for keys read from a profile. */
+static const struct {
+  const char *name;
+  const char *hides[4];
+} second_names[] = {
+  { "LANGFUSE_HOST", { "LANGFUSE_BASE_URL", NULL } },
+  { "AWS_DEFAULT_REGION", { "AWS_REGION", NULL } },
+  { "AWS_ENDPOINT_URL", { "AWS_ENDPOINT_URL_S3", NULL } },
+  { "AWS_PROFILE", { "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", NULL } },
+};
+
 static void
 layer (Layers     *layers,
        const char *name,
@@ -246,6 +260,23 @@ layer (Layers     *layers,
 {
   if (value == NULL || value[0] == '\0')
     return;
+  for (guint i = 0; i < G_N_ELEMENTS (second_names); i++)
+    {
+      if (strcmp (name, second_names[i].name) != 0)
+        continue;
+      for (guint j = 0; second_names[i].hides[j] != NULL; j++)
+        {
+          const char *hidden = second_names[i].hides[j];
+          const char *from = g_hash_table_lookup (layers->origins, hidden);
+
+          /* The same layer's first name still wins. */
+          if (from != NULL && strcmp (from, origin) != 0)
+            {
+              g_hash_table_remove (layers->values, hidden);
+              g_hash_table_remove (layers->origins, hidden);
+            }
+        }
+    }
   g_hash_table_replace (layers->values, g_strdup (name), g_strdup (value));
   g_hash_table_replace (layers->origins, g_strdup (name), g_strdup (origin));
 }
