@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mt-http.h"
+#include "mt-json-scan.h"
 #include "mt-langfuse-client.h"
 #include "mt-langfuse-page.h"
 #include "mt-rate-limit.h"
@@ -36,6 +37,8 @@ G_DEFINE_QUARK (mt-langfuse-error-quark, mt_langfuse_error)
 #define MAX_TIME G_GINT64_CONSTANT (253402300800000)
 /* Longer than this, and the user had better come back later. */
 #define MAX_RETRY_AFTER_MS (10 * 60 * 1000)
+/* An error answer nested deeper than this is not Langfuse's. */
+#define MAX_ERROR_DEPTH 32
 #define V2_LIMIT 1000
 /* A v2 walk of more pages than this (a hundred million observations) is
  * going round in circles. */
@@ -704,7 +707,7 @@ static gint64
 retry_after_of (SoupMessageHeaders *headers,
                 GBytes             *body)
 {
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) root = NULL;
   gsize length = 0;
   const char *data = body != NULL ? g_bytes_get_data (body, &length) : NULL;
   JsonObject *object;
@@ -716,11 +719,10 @@ retry_after_of (SoupMessageHeaders *headers,
     return wait_ms;
   if (data == NULL || length == 0 || data[0] != '{')
     return -1;
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, data, (gssize) length, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  root = mt_json_parse_text (data, length, MAX_ERROR_DEPTH);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return -1;
-  object = json_node_get_object (json_parser_get_root (parser));
+  object = json_node_get_object (root);
   details = json_object_get_member (object, "details");
   seconds = details != NULL && JSON_NODE_HOLDS_OBJECT (details)
             ? mt_langfuse_member_number (json_node_get_object (details), "retryAfterSeconds") : NAN;
@@ -737,7 +739,7 @@ static char *
 scrub (MtLangfuseClient *self,
        GBytes           *body)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) root = NULL;
   gsize length = 0;
   const char *data = body != NULL ? g_bytes_get_data (body, &length) : NULL;
   g_autofree char *text = NULL;
@@ -747,10 +749,10 @@ scrub (MtLangfuseClient *self,
   if (data == NULL || length == 0)
     return g_strdup ("");
   /* {"message": …} when it is JSON, the text itself otherwise. */
-  if (json_parser_load_from_data (parser, data, (gssize) length, NULL) &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)) &&
-      mt_langfuse_member_string (json_node_get_object (json_parser_get_root (parser)), "message") != NULL)
-    text = g_utf8_make_valid (mt_langfuse_member_string (json_node_get_object (json_parser_get_root (parser)), "message"), -1);
+  root = mt_json_parse_text (data, length, MAX_ERROR_DEPTH);
+  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root) &&
+      mt_langfuse_member_string (json_node_get_object (root), "message") != NULL)
+    text = g_utf8_make_valid (mt_langfuse_member_string (json_node_get_object (root), "message"), -1);
   else
     text = g_utf8_make_valid (data, (gssize) MIN (length, 2000));
 
