@@ -355,14 +355,17 @@ digits_at (double value,
            char  *digits,
            int   *exponent)
 {
+  static const char *const formats[] = {
+    "%.0e", "%.1e", "%.2e", "%.3e", "%.4e", "%.5e", "%.6e", "%.7e", "%.8e",
+    "%.9e", "%.10e", "%.11e", "%.12e", "%.13e", "%.14e", "%.15e", "%.16e",
+  };
   char buf[40];
-  char format[8];
   const char *p;
   char *e;
   int n = 0;
 
-  g_snprintf (format, sizeof format, "%%.%de", precision - 1);
-  g_ascii_formatd (buf, sizeof buf, format, value);
+  g_return_val_if_fail (precision >= 1 && precision <= (int) G_N_ELEMENTS (formats), FALSE);
+  g_ascii_formatd (buf, sizeof buf, formats[precision - 1], value);
   if (g_ascii_strtod (buf, NULL) != value)
     return FALSE;
 
