@@ -407,10 +407,10 @@ write_member_json (MtJsonWriter *writer,
 }
 
 static void
-write_usage (MtJsonWriter    *writer,
-             const char      *name,
+write_usage (MtJsonWriter      *writer,
+             const char        *name,
              StoredObservation *observation,
-             gboolean         unit)
+             gboolean           unit)
 {
   gint64 input = observation->input.text != NULL ? (gint64) strlen (observation->input.text) / 4 : 0;
 
@@ -428,7 +428,7 @@ write_usage (MtJsonWriter    *writer,
 }
 
 static void
-write_cost_details (MtJsonWriter    *writer,
+write_cost_details (MtJsonWriter      *writer,
                     StoredObservation *observation)
 {
   mt_json_writer_member (writer, "costDetails");
@@ -507,10 +507,10 @@ parse_groups (const char  *text,
 }
 
 static void
-write_observation_v2 (MtLoopbackLangfuse  *self,
-                      MtJsonWriter    *writer,
-                      StoredObservation *observation,
-                      guint            groups)
+write_observation_v2 (MtLoopbackLangfuse *self,
+                      MtJsonWriter       *writer,
+                      StoredObservation  *observation,
+                      guint               groups)
 {
   StoredTrace *trace = observation->trace;
 
@@ -607,7 +607,7 @@ write_observation_v2 (MtLoopbackLangfuse  *self,
 }
 
 static void
-write_observation_v1 (MtJsonWriter    *writer,
+write_observation_v1 (MtJsonWriter      *writer,
                       StoredObservation *observation)
 {
   g_autofree char *id = prompt_id (observation);
@@ -659,9 +659,9 @@ write_observation_v1 (MtJsonWriter    *writer,
 
 static void
 write_trace_v1 (MtLoopbackLangfuse *self,
-                MtJsonWriter   *writer,
-                StoredTrace      *trace,
-                guint           groups)
+                MtJsonWriter       *writer,
+                StoredTrace        *trace,
+                guint               groups)
 {
   StoredObservation *root = g_ptr_array_index (trace->observations, 0);
   g_autofree char *path = g_strdup_printf ("/project/%s/traces/%s", self->project_id, trace->id);
@@ -801,9 +801,9 @@ typedef struct {
 } Filter;
 
 static void
-filter_init (Filter         *filter,
+filter_init (Filter             *filter,
              MtLoopbackLangfuse *self,
-             GHashTable     *query)
+             GHashTable         *query)
 {
   filter->type = param (query, "type");
   filter->root = param (query, "isRootObservation");
@@ -828,7 +828,7 @@ filter_init (Filter         *filter,
 }
 
 static gboolean
-filter_matches (Filter          *filter,
+filter_matches (Filter            *filter,
                 StoredObservation *observation)
 {
   if (filter->exact)
@@ -855,8 +855,8 @@ typedef enum {
 /* Counts the items a page hands out, to see any handed out twice. */
 static void
 note_item (MtLoopbackLangfuse *self,
-           Quirks          quirks,
-           const char     *id)
+           Quirks              quirks,
+           const char         *id)
 {
   if (quirks == QUIRK_NONE && !g_hash_table_add (self->served_items, g_strdup (id)))
     self->repeated_items++;
@@ -873,10 +873,10 @@ write_broken_item (MtJsonWriter *writer)
 }
 
 static void
-serve_v2 (MtLoopbackLangfuse    *self,
-          SoupServerMessage *msg,
-          GHashTable        *query,
-          Quirks             quirks)
+serve_v2 (MtLoopbackLangfuse *self,
+          SoupServerMessage  *msg,
+          GHashTable         *query,
+          Quirks              quirks)
 {
   g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(MtJsonWriter) writer = mt_json_writer_new (json, FALSE);
@@ -1003,10 +1003,10 @@ v1_paging (SoupServerMessage *msg,
 }
 
 static void
-serve_v1_traces (MtLoopbackLangfuse    *self,
-                 SoupServerMessage *msg,
-                 GHashTable        *query,
-                 Quirks             quirks)
+serve_v1_traces (MtLoopbackLangfuse *self,
+                 SoupServerMessage  *msg,
+                 GHashTable         *query,
+                 Quirks              quirks)
 {
   g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(MtJsonWriter) writer = mt_json_writer_new (json, FALSE);
@@ -1072,10 +1072,10 @@ serve_v1_traces (MtLoopbackLangfuse    *self,
 }
 
 static void
-serve_v1_observations (MtLoopbackLangfuse    *self,
-                       SoupServerMessage *msg,
-                       GHashTable        *query,
-                       Quirks             quirks)
+serve_v1_observations (MtLoopbackLangfuse *self,
+                       SoupServerMessage  *msg,
+                       GHashTable         *query,
+                       Quirks              quirks)
 {
   g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(MtJsonWriter) writer = mt_json_writer_new (json, FALSE);
@@ -1139,7 +1139,7 @@ javascript_date (gint64 unix_ms)
 }
 
 static void
-set_rate_headers (MtLoopbackLangfuse     *self,
+set_rate_headers (MtLoopbackLangfuse *self,
                   SoupMessageHeaders *headers,
                   gint64              left_ms)
 {
@@ -1166,9 +1166,9 @@ set_rate_headers (MtLoopbackLangfuse     *self,
 }
 
 static void
-throttle (MtLoopbackLangfuse    *self,
-          SoupServerMessage *msg,
-          gint64             left_ms)
+throttle (MtLoopbackLangfuse *self,
+          SoupServerMessage  *msg,
+          gint64              left_ms)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   gint64 seconds = MAX ((left_ms + 999) / 1000, 1);
@@ -1208,8 +1208,8 @@ throttle (MtLoopbackLangfuse    *self,
 
 /* Counts a request against the window; FALSE (and a 429) when it is spent. */
 static gboolean
-admit (MtLoopbackLangfuse    *self,
-       SoupServerMessage *msg)
+admit (MtLoopbackLangfuse *self,
+       SoupServerMessage  *msg)
 {
   gint64 now = g_get_monotonic_time () / 1000;
   gint64 left;
@@ -1242,8 +1242,8 @@ admit (MtLoopbackLangfuse    *self,
 /* Requests */
 
 static gboolean
-authorized (MtLoopbackLangfuse    *self,
-            SoupServerMessage *msg)
+authorized (MtLoopbackLangfuse *self,
+            SoupServerMessage  *msg)
 {
   const char *given = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                     "Authorization");
@@ -1253,9 +1253,9 @@ authorized (MtLoopbackLangfuse    *self,
 
 /* A request seen again after a successful answer is a page fetched twice. */
 static void
-note_served (MtLoopbackLangfuse    *self,
-             SoupServerMessage *msg,
-             const char        *path)
+note_served (MtLoopbackLangfuse *self,
+             SoupServerMessage  *msg,
+             const char         *path)
 {
   const char *raw = g_uri_get_query (soup_server_message_get_uri (msg));
   char *key = g_strconcat (path, "?", raw != NULL ? raw : "", NULL);
@@ -1267,7 +1267,7 @@ note_served (MtLoopbackLangfuse    *self,
 /* Data that arrives while a client reads: a trace before the answer. */
 static void
 grow (MtLoopbackLangfuse *self,
-      const char     *path)
+      const char         *path)
 {
   g_autofree char *id = NULL;
 
@@ -1407,7 +1407,7 @@ handle (SoupServer        *server,
 
 MtLoopbackLangfuse *
 mt_loopback_langfuse_new (const char *public_key,
-                      const char *secret_key)
+                          const char *secret_key)
 {
   MtLoopbackLangfuse *self = g_object_new (MT_TYPE_LOOPBACK_LANGFUSE, NULL);
   g_autofree char *pair = g_strconcat (public_key, ":", secret_key, NULL);
@@ -1432,8 +1432,8 @@ mt_loopback_langfuse_get_project_id (MtLoopbackLangfuse *self)
 
 void
 mt_loopback_langfuse_set_apis (MtLoopbackLangfuse *self,
-                           gboolean        v1,
-                           gboolean        v2)
+                               gboolean            v1,
+                               gboolean            v2)
 {
   self->v1 = v1;
   self->v2 = v2;
@@ -1441,18 +1441,18 @@ mt_loopback_langfuse_set_apis (MtLoopbackLangfuse *self,
 
 void
 mt_loopback_langfuse_set_v1_fields (MtLoopbackLangfuse *self,
-                                gboolean        accepted)
+                                    gboolean            accepted)
 {
   self->v1_fields = accepted;
 }
 
 static StoredObservation *
-observation_new (StoredTrace  *trace,
-                 const char *id,
-                 const char *type,
-                 gint64      start,
-                 const char *parent_id,
-                 const char *name)
+observation_new (StoredTrace *trace,
+                 const char  *id,
+                 const char  *type,
+                 gint64       start,
+                 const char  *parent_id,
+                 const char  *name)
 {
   StoredObservation *observation = g_new0 (StoredObservation, 1);
 
@@ -1469,13 +1469,13 @@ observation_new (StoredTrace  *trace,
 
 void
 mt_loopback_langfuse_add_trace (MtLoopbackLangfuse *self,
-                            const char     *id,
-                            gint64          timestamp,
-                            const char     *name,
-                            const char     *user_id,
-                            const char     *session_id,
-                            const char     *input,
-                            const char     *output)
+                                const char         *id,
+                                gint64              timestamp,
+                                const char         *name,
+                                const char         *user_id,
+                                const char         *session_id,
+                                const char         *input,
+                                const char         *output)
 {
   StoredTrace *trace = g_new0 (StoredTrace, 1);
   g_autofree char *root_id = g_strconcat (id, "-root", NULL);
@@ -1502,16 +1502,16 @@ mt_loopback_langfuse_add_trace (MtLoopbackLangfuse *self,
 
 void
 mt_loopback_langfuse_add_observation (MtLoopbackLangfuse *self,
-                                  const char     *trace_id,
-                                  const char     *id,
-                                  const char     *type,
-                                  gint64          start,
-                                  const char     *parent_id,
-                                  const char     *model,
-                                  const char     *prompt_name,
-                                  int             prompt_version,
-                                  const char     *input,
-                                  double          cost)
+                                      const char         *trace_id,
+                                      const char         *id,
+                                      const char         *type,
+                                      gint64              start,
+                                      const char         *parent_id,
+                                      const char         *model,
+                                      const char         *prompt_name,
+                                      int                 prompt_version,
+                                      const char         *input,
+                                      double              cost)
 {
   StoredTrace *trace = g_hash_table_lookup (self->trace_ids, trace_id);
   StoredObservation *observation;
@@ -1532,9 +1532,9 @@ mt_loopback_langfuse_add_observation (MtLoopbackLangfuse *self,
 
 void
 mt_loopback_langfuse_add_orphan (MtLoopbackLangfuse *self,
-                             const char     *id,
-                             const char     *type,
-                             gint64          start)
+                                 const char         *id,
+                                 const char         *type,
+                                 gint64              start)
 {
   StoredObservation *observation = observation_new (NULL, id, type, start, NULL, type);
 
@@ -1544,9 +1544,9 @@ mt_loopback_langfuse_add_orphan (MtLoopbackLangfuse *self,
 
 void
 mt_loopback_langfuse_add_growth (MtLoopbackLangfuse *self,
-                             const char     *prefix,
-                             guint           count,
-                             gint64          timestamp)
+                                 const char         *prefix,
+                                 guint               count,
+                                 gint64              timestamp)
 {
   g_free (self->growth_prefix);
   self->growth_prefix = g_strdup (prefix);
@@ -1562,23 +1562,23 @@ mt_loopback_langfuse_get_grown (MtLoopbackLangfuse *self)
 
 void
 mt_loopback_langfuse_set_latency_ms (MtLoopbackLangfuse *self,
-                                 guint           latency_ms)
+                                     guint               latency_ms)
 {
   self->latency_ms = latency_ms;
 }
 
 void
 mt_loopback_langfuse_set_stall_ms (MtLoopbackLangfuse *self,
-                               guint           stall_ms)
+                                   guint               stall_ms)
 {
   self->stall_ms = stall_ms;
 }
 
 void
 mt_loopback_langfuse_set_rate_limit (MtLoopbackLangfuse *self,
-                                 guint           limit,
-                                 guint           window_ms,
-                                 gboolean        announce)
+                                     guint               limit,
+                                     guint               window_ms,
+                                     gboolean            announce)
 {
   self->rate_limit = limit;
   self->rate_window_ms = MAX (window_ms, 1);
@@ -1589,23 +1589,23 @@ mt_loopback_langfuse_set_rate_limit (MtLoopbackLangfuse *self,
 
 void
 mt_loopback_langfuse_set_reset_style (MtLoopbackLangfuse      *self,
-                                  MtLoopbackLangfuseReset  style)
+                                      MtLoopbackLangfuseReset  style)
 {
   self->reset_style = style;
 }
 
 void
 mt_loopback_langfuse_set_throttle_style (MtLoopbackLangfuse         *self,
-                                     MtLoopbackLangfuseThrottle  style)
+                                         MtLoopbackLangfuseThrottle  style)
 {
   self->throttle_style = style;
 }
 
 void
 mt_loopback_langfuse_add_fault (MtLoopbackLangfuse      *self,
-                            MtLoopbackLangfuseFault  fault,
-                            guint                count,
-                            const char          *prefix)
+                                MtLoopbackLangfuseFault  fault,
+                                guint                    count,
+                                const char              *prefix)
 {
   mt_loopback_server_add_fault (self->server, fault, count, prefix);
 }

@@ -56,86 +56,86 @@ G_DECLARE_FINAL_TYPE (MtLoopbackLangfuse, mt_loopback_langfuse, MT, LOOPBACK_LAN
 
 /* Listens on 127.0.0.1 in the thread-default main context; requests must
  * authenticate with these keys. */
-MtLoopbackLangfuse *mt_loopback_langfuse_new              (const char      *public_key,
-                                                   const char      *secret_key);
+MtLoopbackLangfuse *mt_loopback_langfuse_new              (const char *public_key,
+                                                           const char *secret_key);
 
 /* http://127.0.0.1:PORT, to use as the base URL. */
 const char *mt_loopback_langfuse_get_base_url         (MtLoopbackLangfuse  *self);
 const char *mt_loopback_langfuse_get_project_id       (MtLoopbackLangfuse  *self);
 
 /* Which generations answer (both by default); the other answers 404. */
-void        mt_loopback_langfuse_set_apis             (MtLoopbackLangfuse  *self,
-                                                   gboolean         v1,
-                                                   gboolean         v2);
+void        mt_loopback_langfuse_set_apis             (MtLoopbackLangfuse *self,
+                                                       gboolean            v1,
+                                                       gboolean            v2);
 /* Whether v1's traces take `fields` (TRUE); else it is a 400. */
-void        mt_loopback_langfuse_set_v1_fields        (MtLoopbackLangfuse  *self,
-                                                   gboolean         accepted);
+void        mt_loopback_langfuse_set_v1_fields        (MtLoopbackLangfuse *self,
+                                                       gboolean            accepted);
 
 /* A trace and its root observation (a SPAN, id "@id-root", starting at
  * @timestamp). @input and @output are the raw text the SDK sent: JSON, or
  * not; %NULL for none. */
-void        mt_loopback_langfuse_add_trace            (MtLoopbackLangfuse  *self,
-                                                   const char      *id,
-                                                   gint64           timestamp,
-                                                   const char      *name,
-                                                   const char      *user_id,
-                                                   const char      *session_id,
-                                                   const char      *input,
-                                                   const char      *output);
+void        mt_loopback_langfuse_add_trace            (MtLoopbackLangfuse *self,
+                                                       const char         *id,
+                                                       gint64              timestamp,
+                                                       const char         *name,
+                                                       const char         *user_id,
+                                                       const char         *session_id,
+                                                       const char         *input,
+                                                       const char         *output);
 /* An observation of a trace added before: @type "GENERATION", "SPAN",
  * "EVENT"…; @parent_id %NULL makes it another root. @prompt_version < 0
  * and @cost NaN mean none. */
-void        mt_loopback_langfuse_add_observation      (MtLoopbackLangfuse  *self,
-                                                   const char      *trace_id,
-                                                   const char      *id,
-                                                   const char      *type,
-                                                   gint64           start,
-                                                   const char      *parent_id,
-                                                   const char      *model,
-                                                   const char      *prompt_name,
-                                                   int              prompt_version,
-                                                   const char      *input,
-                                                   double           cost);
+void        mt_loopback_langfuse_add_observation      (MtLoopbackLangfuse *self,
+                                                       const char         *trace_id,
+                                                       const char         *id,
+                                                       const char         *type,
+                                                       gint64              start,
+                                                       const char         *parent_id,
+                                                       const char         *model,
+                                                       const char         *prompt_name,
+                                                       int                 prompt_version,
+                                                       const char         *input,
+                                                       double              cost);
 
 /* An observation of no trace (traceId null), as the API allows. */
-void        mt_loopback_langfuse_add_orphan           (MtLoopbackLangfuse  *self,
-                                                   const char      *id,
-                                                   const char      *type,
-                                                   gint64           start);
+void        mt_loopback_langfuse_add_orphan           (MtLoopbackLangfuse *self,
+                                                       const char         *id,
+                                                       const char         *type,
+                                                       gint64              start);
 
 /* Data arriving while a client reads: the next @count requests whose path
  * starts with @prefix each add a trace ("grown-0", "grown-1"…, user
  * "user-grown") at @timestamp before they are answered. */
-void        mt_loopback_langfuse_add_growth           (MtLoopbackLangfuse  *self,
-                                                   const char      *prefix,
-                                                   guint            count,
-                                                   gint64           timestamp);
+void        mt_loopback_langfuse_add_growth           (MtLoopbackLangfuse *self,
+                                                       const char         *prefix,
+                                                       guint               count,
+                                                       gint64              timestamp);
 guint       mt_loopback_langfuse_get_grown            (MtLoopbackLangfuse  *self);
 
 /* Every answer waits this long first, as a network would. */
-void        mt_loopback_langfuse_set_latency_ms       (MtLoopbackLangfuse  *self,
-                                                   guint            latency_ms);
-void        mt_loopback_langfuse_set_stall_ms         (MtLoopbackLangfuse  *self,
-                                                   guint            stall_ms);
+void        mt_loopback_langfuse_set_latency_ms       (MtLoopbackLangfuse *self,
+                                                       guint               latency_ms);
+void        mt_loopback_langfuse_set_stall_ms         (MtLoopbackLangfuse *self,
+                                                       guint               stall_ms);
 
 /* At most @limit requests per window of @window_ms, the window starting
  * with its first request; 0 for no limit. @announce: every answer states
  * the limit (X-RateLimit-*); else only 429s do, as Langfuse Cloud. */
-void        mt_loopback_langfuse_set_rate_limit       (MtLoopbackLangfuse  *self,
-                                                   guint            limit,
-                                                   guint            window_ms,
-                                                   gboolean         announce);
-void        mt_loopback_langfuse_set_reset_style      (MtLoopbackLangfuse  *self,
-                                                   MtLoopbackLangfuseReset style);
-void        mt_loopback_langfuse_set_throttle_style   (MtLoopbackLangfuse  *self,
-                                                   MtLoopbackLangfuseThrottle style);
+void        mt_loopback_langfuse_set_rate_limit       (MtLoopbackLangfuse *self,
+                                                       guint               limit,
+                                                       guint               window_ms,
+                                                       gboolean            announce);
+void        mt_loopback_langfuse_set_reset_style      (MtLoopbackLangfuse      *self,
+                                                       MtLoopbackLangfuseReset  style);
+void        mt_loopback_langfuse_set_throttle_style   (MtLoopbackLangfuse         *self,
+                                                       MtLoopbackLangfuseThrottle  style);
 
 /* The next @count requests whose path starts with @prefix (%NULL: any)
  * meet @fault. Faults queue up in order. */
-void        mt_loopback_langfuse_add_fault            (MtLoopbackLangfuse  *self,
-                                                   MtLoopbackLangfuseFault fault,
-                                                   guint            count,
-                                                   const char      *prefix);
+void        mt_loopback_langfuse_add_fault            (MtLoopbackLangfuse      *self,
+                                                       MtLoopbackLangfuseFault  fault,
+                                                       guint                    count,
+                                                       const char              *prefix);
 
 void        mt_loopback_langfuse_clear_faults         (MtLoopbackLangfuse  *self);
 

@@ -35,47 +35,47 @@ G_DECLARE_FINAL_TYPE (MtLoopbackS3, mt_loopback_s3, MT, LOOPBACK_S3, GObject)
 
 /* Listens on 127.0.0.1 in the thread-default main context. Requests must
  * be signed with these credentials for @region; @token %NULL means none. */
-MtLoopbackS3   *mt_loopback_s3_new             (const char    *region,
-                                        const char    *access_key_id,
-                                        const char    *secret_access_key,
-                                        const char    *session_token);
+MtLoopbackS3   *mt_loopback_s3_new             (const char *region,
+                                                const char *access_key_id,
+                                                const char *secret_access_key,
+                                                const char *session_token);
 
 /* http://127.0.0.1:PORT, to use as the S3 endpoint. */
 const char *mt_loopback_s3_get_endpoint    (MtLoopbackS3      *self);
 
-void        mt_loopback_s3_add_bucket      (MtLoopbackS3      *self,
-                                        const char    *bucket);
+void        mt_loopback_s3_add_bucket      (MtLoopbackS3 *self,
+                                            const char   *bucket);
 /* @data %NULL: an object of @size bytes of filler. */
-void        mt_loopback_s3_put             (MtLoopbackS3      *self,
-                                        const char    *bucket,
-                                        const char    *key,
-                                        gint64         last_modified,
-                                        GBytes        *data,
-                                        gsize          size);
+void        mt_loopback_s3_put             (MtLoopbackS3 *self,
+                                            const char   *bucket,
+                                            const char   *key,
+                                            gint64        last_modified,
+                                            GBytes       *data,
+                                            gsize         size);
 
 /* Every answer waits this long first, as a network would. */
-void        mt_loopback_s3_set_latency_ms  (MtLoopbackS3      *self,
-                                        guint          latency_ms);
-void        mt_loopback_s3_set_stall_ms    (MtLoopbackS3      *self,
-                                        guint          stall_ms);
+void        mt_loopback_s3_set_latency_ms  (MtLoopbackS3 *self,
+                                            guint         latency_ms);
+void        mt_loopback_s3_set_stall_ms    (MtLoopbackS3 *self,
+                                            guint         stall_ms);
 /* How a request signed for another region is answered: 400
  * AuthorizationHeaderMalformed (the default) or 301 PermanentRedirect, both
  * with the bucket's region in x-amz-bucket-region. */
 void        mt_loopback_s3_set_wrong_region_status (MtLoopbackS3 *self,
-                                                guint     status);
+                                                    guint         status);
 /* The server's clock runs this far ahead of the real one. */
-void        mt_loopback_s3_set_clock_offset (MtLoopbackS3     *self,
-                                         gint64        seconds);
+void        mt_loopback_s3_set_clock_offset (MtLoopbackS3 *self,
+                                             gint64        seconds);
 /* The most keys a page holds (S3: 1000). */
-void        mt_loopback_s3_set_page_size   (MtLoopbackS3      *self,
-                                        guint          page_size);
+void        mt_loopback_s3_set_page_size   (MtLoopbackS3 *self,
+                                            guint         page_size);
 
 /* The next @count requests whose listing prefix or object key starts with
  * @prefix (%NULL: any request) meet @fault. Faults queue up in order. */
 void        mt_loopback_s3_add_fault       (MtLoopbackS3      *self,
-                                        MtLoopbackS3Fault  fault,
-                                        guint          count,
-                                        const char    *prefix);
+                                            MtLoopbackS3Fault  fault,
+                                            guint              count,
+                                            const char        *prefix);
 
 void        mt_loopback_s3_clear_faults    (MtLoopbackS3      *self);
 
