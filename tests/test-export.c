@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "mt-core.h"
+#include "mt-json-scan.h"
 
 #define T0 G_GINT64_CONSTANT (1738281600000) /* 2025-01-31T00:00:00Z */
 #define MINUTES(m) ((gint64) (m) * 60000)
@@ -37,12 +38,27 @@ image (const char *key, const char *user, gint64 time)
   return i;
 }
 
+/* Input and output as trees, or, with json_as_text, kept as the texts
+ * (as a Langfuse page hands them over): the exports are the same. */
+static gboolean json_as_text;
+
 static void
 set_json (MtTrace *t, const char *input, const char *output)
 {
   g_autoptr(JsonNode) in = input ? json_from_string (input, NULL) : NULL;
   g_autoptr(JsonNode) out = output ? json_from_string (output, NULL) : NULL;
 
+  if (json_as_text)
+    {
+      g_assert_true (mt_json_text_is_plain (input, strlen (input), 64));
+      g_assert_true (mt_json_text_is_plain (output, strlen (output), 64));
+      mt_trace_take_input_text (t, g_strdup (input), strlen (input));
+      mt_trace_take_output_text (t, g_strdup (output), strlen (output));
+      /* The tree, when asked for, is the text's. */
+      g_assert_true (json_node_equal (mt_trace_get_input (t), in));
+      g_assert_true (json_node_equal (mt_trace_get_output (t), out));
+      return;
+    }
   mt_trace_set_input (t, in);
   mt_trace_set_output (t, out);
 }
@@ -90,7 +106,7 @@ fixture (void)
   mt_trace_set_model_name (t, "\tclaude");
   mt_trace_set_prompt (t, "=HYPERLINK(\"http://evil\")");
   mt_trace_set_cost (t, -0.5);
-  set_json (t, "\"+1 bowl\"", "\"-5 kcal\r\nper serving\"");
+  set_json (t, "\"+1 bowl\"", "\"-5 kcal\\r\\nper serving\"");
   g_ptr_array_add (objects, t);
   g_ptr_array_add (objects, image ("meal-images/user-b/c\xc6\xa1m t\xe1\xba\xa5m, 1.JPG", "user-b",
                                    T0 + MINUTES (8 * 60 + 2)));
@@ -169,14 +185,19 @@ compare_golden (GBytes *actual, const char *name)
 }
 
 static void
-test_golden_json (void)
+test_golden_json (gconstpointer as_text)
 {
-  g_autoptr(MtMatchResult) result = fixture ();
+  g_autoptr(MtMatchResult) result = NULL;
   g_autoptr(MtExporter) exporter = golden_exporter ("+07:00");
-  g_autoptr(GBytes) bytes = export_bytes (exporter, result, MT_EXPORT_FORMAT_JSON);
+  g_autoptr(GBytes) bytes = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   JsonObject *root, *summary, *metadata;
+
+  json_as_text = GPOINTER_TO_INT (as_text);
+  result = fixture ();
+  json_as_text = FALSE;
+  bytes = export_bytes (exporter, result, MT_EXPORT_FORMAT_JSON);
 
   compare_golden (bytes, "export.json");
 
@@ -197,12 +218,16 @@ test_golden_json (void)
 }
 
 static void
-test_golden_csv (void)
+test_golden_csv (gconstpointer as_text)
 {
-  g_autoptr(MtMatchResult) result = fixture ();
+  g_autoptr(MtMatchResult) result = NULL;
   g_autoptr(MtExporter) exporter = golden_exporter ("+07:00");
-  g_autoptr(GBytes) bytes = export_bytes (exporter, result, MT_EXPORT_FORMAT_CSV);
+  g_autoptr(GBytes) bytes = NULL;
 
+  json_as_text = GPOINTER_TO_INT (as_text);
+  result = fixture ();
+  json_as_text = FALSE;
+  bytes = export_bytes (exporter, result, MT_EXPORT_FORMAT_CSV);
   compare_golden (bytes, "export.csv");
 }
 
@@ -356,8 +381,9 @@ test_csv_json_cells (void)
     { "\"\"", "" },
   };
 
-  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+  for (guint n = 0; n < 2 * G_N_ELEMENTS (cases); n++)
     {
+      guint k = n / 2;
       g_autoptr(MtMatcher) m = mt_matcher_new ();
       g_autoptr(MtTrace) t = mt_trace_new ("t", "u", T0);
       g_autoptr(MtImage) i = mt_image_new ("k", "u", T0 + 1000, 1, NULL);
@@ -367,7 +393,9 @@ test_csv_json_cells (void)
       g_autofree char *text = NULL;
       g_autoptr(GPtrArray) rows = NULL;
 
+      json_as_text = n % 2 == 1;
       set_json (t, cases[k].json, cases[k].json);
+      json_as_text = FALSE;
       mt_matcher_add_user (m, "u", &t, 1, &i, 1);
       r = mt_matcher_run (m);
       bytes = export_bytes (exporter, r, MT_EXPORT_FORMAT_CSV);
@@ -868,8 +896,10 @@ main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/export/golden/json", test_golden_json);
-  g_test_add_func ("/export/golden/csv", test_golden_csv);
+  g_test_add_data_func ("/export/golden/json", GINT_TO_POINTER (FALSE), test_golden_json);
+  g_test_add_data_func ("/export/golden/csv", GINT_TO_POINTER (FALSE), test_golden_csv);
+  g_test_add_data_func ("/export/golden/json-from-text", GINT_TO_POINTER (TRUE), test_golden_json);
+  g_test_add_data_func ("/export/golden/csv-from-text", GINT_TO_POINTER (TRUE), test_golden_csv);
   g_test_add_func ("/export/csv/cells", test_csv_cells);
   g_test_add_func ("/export/csv/formula-guard", test_csv_guard_each_character);
   g_test_add_func ("/export/csv/json-cells", test_csv_json_cells);

@@ -1,10 +1,12 @@
 /* test-json-scan.c — the strict JSON reader: valid and invalid texts against
- * json-glib's own parser, the walking API, nesting limits, error offsets, and
- * a differential fuzz test on random and mutated documents */
+ * json-glib's own parser, the walking API, nesting limits, error offsets, a
+ * differential fuzz test on random and mutated documents, and plain texts
+ * written straight from the text as their trees are written */
 
 #include <string.h>
 
 #include "mt-json-scan.h"
+#include "mt-json-writer.h"
 
 #define MAX_DEPTH 64
 
@@ -607,7 +609,11 @@ test_errors (void)
 }
 
 /* Random JSON written out by hand for variety: escapes in every form, raw
- * UTF-8, white space wherever allowed, numbers of every shape. */
+ * UTF-8, white space wherever allowed, numbers of every shape. With
+ * gen_repeats set, member names come from a small pool (so that they
+ * repeat, in several spellings) and strings may hold U+0000. */
+static gboolean gen_repeats;
+
 static void
 gen_space (GRand *rand, GString *out)
 {
@@ -625,6 +631,11 @@ gen_string (GRand *rand, GString *out)
   };
   guint n = g_rand_int_range (rand, 0, 8);
 
+  if (gen_repeats && g_rand_int_range (rand, 0, 40) == 0)
+    {
+      g_string_append (out, "\"x\\u0000y\"");
+      return;
+    }
   g_string_append_c (out, '"');
   for (guint i = 0; i < n; i++)
     {
@@ -695,7 +706,16 @@ gen_value (GRand *rand, GString *out, guint depth)
         {
           if (i > 0)
             g_string_append_c (out, ',');
-          if (kind == 6)
+          if (kind == 6 && gen_repeats && g_rand_int_range (rand, 0, 4) > 0)
+            {
+              static const char *const names[] = {
+                "\"a\"", "\"b\"", "\"\\u0061\"", "\"role\"", "\"content\"", "\"\\u0000\"",
+              };
+
+              g_string_append (out, names[g_rand_int_range (rand, 0, G_N_ELEMENTS (names))]);
+              g_string_append_c (out, ':');
+            }
+          else if (kind == 6)
             {
               gen_space (rand, out);
               gen_string (rand, out);
@@ -839,6 +859,129 @@ test_fuzz (void)
   g_assert_cmpuint (refused, >, 1000);
 }
 
+static char *
+written_from_tree (const char *text, gsize length, gboolean pretty)
+{
+  g_autoptr(JsonNode) node = mt_json_parse_text (text, length, MAX_DEPTH);
+  GString *out = g_string_new (NULL);
+  g_autoptr(MtJsonWriter) writer = mt_json_writer_new (out, pretty);
+
+  g_assert_nonnull (node);
+  /* Inside an object, as a trace's input is written. */
+  mt_json_writer_begin_object (writer);
+  mt_json_writer_member (writer, "input");
+  mt_json_writer_node (writer, node);
+  mt_json_writer_end_object (writer);
+  return g_string_free (out, FALSE);
+}
+
+static char *
+written_from_text (const char *text, gsize length, gboolean pretty)
+{
+  GString *out = g_string_new (NULL);
+  g_autoptr(MtJsonWriter) writer = mt_json_writer_new (out, pretty);
+
+  mt_json_writer_begin_object (writer);
+  mt_json_writer_member (writer, "input");
+  g_assert_true (mt_json_writer_text (writer, text, length));
+  mt_json_writer_end_object (writer);
+  return g_string_free (out, FALSE);
+}
+
+static void
+assert_plain (const char *text, gboolean plain)
+{
+  g_autofree char *tree = NULL;
+  g_autofree char *direct = NULL;
+
+  g_assert_cmpint (mt_json_text_is_plain (text, strlen (text), MAX_DEPTH), ==, plain);
+  if (!plain)
+    return;
+  tree = written_from_tree (text, strlen (text), TRUE);
+  direct = written_from_text (text, strlen (text), TRUE);
+  g_assert_cmpstr (direct, ==, tree);
+}
+
+static void
+test_plain_cases (void)
+{
+  g_autoptr(GString) wide = g_string_new ("{");
+
+  assert_plain ("{\"a\": {\"a\": 1}, \"b\": {\"a\": [1, 2.50, -0, -0.0, 1e400, 1E2]}}", TRUE);
+  assert_plain ("[\"caf\\u00e9 \\ud83c\\udf5c\\n\", \"\\/\", \"\xc3\xa9\", true, false, null]", TRUE);
+  assert_plain ("  \"just a string\"  ", TRUE);
+  assert_plain ("12345678901234567890", TRUE);
+  /* A repeated name, in any spelling: the tree keeps the first place and
+   * the last value, which the text alone cannot give. */
+  assert_plain ("{\"a\": 1, \"a\": 2}", FALSE);
+  assert_plain ("{\"a\": 1, \"\\u0061\": 2}", FALSE);
+  assert_plain ("[{\"x\": {\"y\": 1, \"y\": 1}}]", FALSE);
+  /* U+0000 cuts a tree's string short, and the writer's alike; names
+   * that become one in the tree are repeated. */
+  assert_plain ("[\"a\\u0000b\", {\"c\\u0000\": 1}]", TRUE);
+  assert_plain ("{\"a\\u0000x\": 1, \"a\": 2}", FALSE);
+  /* Not JSON, or too deep: not plain either. */
+  assert_plain ("{\"a\": }", FALSE);
+  assert_plain ("[1] 2", FALSE);
+
+  /* 64 members are compared; more are left to the tree. */
+  for (guint i = 0; i < 64; i++)
+    g_string_append_printf (wide, "%s\"m%u\": %u", i > 0 ? ", " : "", i, i);
+  g_string_append_c (wide, '}');
+  assert_plain (wide->str, TRUE);
+  g_string_insert (wide, 1, "\"extra\": 0, ");
+  assert_plain (wide->str, FALSE);
+}
+
+/* A plain text written from the text, pretty and compact, is byte for
+ * byte what its tree gives; a text that is not plain is one where the two
+ * differ (a repeated name). */
+static void
+test_plain_writes_as_tree (void)
+{
+  GRand *rand = g_rand_new_with_seed (20261124);
+  guint plain = 0, other = 0;
+
+  gen_repeats = TRUE;
+  for (guint i = 0; i < 3000; i++)
+    {
+      g_autoptr(GString) text = g_string_new (NULL);
+
+      gen_value (rand, text, 0);
+      if (!mt_json_text_is_plain (text->str, text->len, MAX_DEPTH))
+        {
+          g_autofree char *tree = written_from_tree (text->str, text->len, TRUE);
+          g_autofree char *direct = written_from_text (text->str, text->len, TRUE);
+
+          /* Only where the two would differ. */
+          g_assert_cmpstr (direct, !=, tree);
+          other++;
+          continue;
+        }
+      plain++;
+      for (guint pretty = 0; pretty < 2; pretty++)
+        {
+          g_autofree char *tree = written_from_tree (text->str, text->len, pretty);
+          g_autofree char *direct = written_from_text (text->str, text->len, pretty);
+
+          g_assert_cmpstr (direct, ==, tree);
+        }
+      {
+        g_autoptr(JsonNode) node = mt_json_parse_text (text->str, text->len, MAX_DEPTH);
+        g_autofree char *tree = mt_json_node_to_compact (node);
+        g_autofree char *direct = mt_json_text_to_compact (text->str, text->len);
+
+        g_assert_cmpstr (direct, ==, tree);
+      }
+    }
+  gen_repeats = FALSE;
+  g_rand_free (rand);
+
+  g_test_message ("%u plain texts, %u not", plain, other);
+  g_assert_cmpuint (plain, >, 1000);
+  g_assert_cmpuint (other, >, 100);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -854,6 +997,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/json-scan/numbers", test_numbers);
   g_test_add_func ("/json-scan/errors", test_errors);
   g_test_add_func ("/json-scan/fuzz", test_fuzz);
+  g_test_add_func ("/json-scan/plain-cases", test_plain_cases);
+  g_test_add_func ("/json-scan/plain-writes-as-tree", test_plain_writes_as_tree);
 
   return g_test_run ();
 }

@@ -18,6 +18,14 @@ G_BEGIN_DECLS
 
 /* The fields the matcher reads come first, beside the object header, so
  * that reading them touches one cache line per object. */
+/* A JSON value kept as a tree, or as plain text (mt_json_text_is_plain())
+ * whose tree is built on first asking. */
+typedef struct {
+  JsonNode *node;
+  char *text;
+  gsize length;
+} MtJsonValue;
+
 struct _MtTrace
 {
   GObject parent_instance;
@@ -31,8 +39,8 @@ struct _MtTrace
   char *model_name;
   char *prompt;
   char *html_url;
-  JsonNode *input;
-  JsonNode *output;
+  MtJsonValue input;
+  MtJsonValue output;
   double cost;
 };
 

@@ -12,6 +12,7 @@
 #include "mt-core-enums.h"
 #include "mt-core-private.h"
 #include "mt-exporter.h"
+#include "mt-json-scan.h"
 #include "mt-json-writer.h"
 #include "mt-time.h"
 
@@ -276,6 +277,16 @@ write_image (MtJsonWriter *w,
 }
 
 static void
+write_json_value (MtJsonWriter      *w,
+                  const MtJsonValue *value)
+{
+  if (value->text != NULL)
+    mt_json_writer_text (w, value->text, value->length);
+  else
+    mt_json_writer_node (w, value->node);
+}
+
+static void
 write_trace (MtJsonWriter *w,
              Output       *out,
              MtTrace      *trace)
@@ -292,9 +303,9 @@ write_trace (MtJsonWriter *w,
   mt_json_writer_member (w, "session_id");
   mt_json_writer_string (w, trace->session_id);
   mt_json_writer_member (w, "input");
-  mt_json_writer_node (w, trace->input);
+  write_json_value (w, &trace->input);
   mt_json_writer_member (w, "output");
-  mt_json_writer_node (w, trace->output);
+  write_json_value (w, &trace->output);
   mt_json_writer_member (w, "model_name");
   mt_json_writer_string (w, trace->model_name);
   mt_json_writer_member (w, "prompt");
@@ -655,11 +666,33 @@ csv_text (GString    *row,
 
 /* A JSON value in a text cell: a string as itself, anything else compact. */
 static void
-csv_json (GString  *row,
-          JsonNode *node)
+csv_json (GString           *row,
+          const MtJsonValue *value)
 {
+  JsonNode *node = value->node;
   g_autofree char *compact = NULL;
 
+  if (value->text != NULL)
+    {
+      MtJsonScan scan;
+      MtJsonScanToken token;
+
+      mt_json_scan_init (&scan, value->text, value->length, G_MAXUINT);
+      token = mt_json_scan_peek (&scan);
+      if (token == MT_JSON_SCAN_STRING)
+        {
+          g_autoptr(GString) text = g_string_new (NULL);
+
+          if (mt_json_scan_string (&scan, text))
+            csv_text (row, text->str);
+        }
+      else if (token != MT_JSON_SCAN_NULL)
+        {
+          compact = mt_json_text_to_compact (value->text, value->length);
+          csv_text (row, compact);
+        }
+      return;
+    }
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return;
   if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
@@ -717,11 +750,11 @@ write_csv (Output        *out,
           g_string_append_c (row, ',');
           csv_text (row, t->name);
           g_string_append_c (row, ',');
-          csv_json (row, t->input);
+          csv_json (row, &t->input);
           g_string_append_c (row, ',');
           csv_text (row, t->prompt);
           g_string_append_c (row, ',');
-          csv_json (row, t->output);
+          csv_json (row, &t->output);
           g_string_append_c (row, ',');
           csv_number (row, t->cost);
           g_string_append_c (row, ',');

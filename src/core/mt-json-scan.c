@@ -613,6 +613,68 @@ mt_json_scan_node (MtJsonScan *scan)
   return node;
 }
 
+/* A value of a plain text (see mt_json_text_is_plain()); @names holds the
+ * names of the enclosing objects' members, each ended by a NUL, and @name
+ * is room for the name being read. */
+#define PLAIN_MAX_MEMBERS 64
+
+static gboolean
+plain_value (MtJsonScan *scan,
+             GString    *names,
+             GString    *name)
+{
+  MtJsonScanToken token = mt_json_scan_peek (scan);
+  guint count = 0;
+  int more;
+
+  if (token == MT_JSON_SCAN_OBJECT)
+    {
+      gsize first = names->len;
+
+      if (!mt_json_scan_begin_object (scan))
+        return FALSE;
+      while ((more = mt_json_scan_member (scan, &count, name)) == 1)
+        {
+          /* A repeated name, or too many names to compare cheaply: the
+           * tree decides what is written. Names are compared as a tree
+           * keeps them, up to any U+0000. */
+          if (count > PLAIN_MAX_MEMBERS)
+            return FALSE;
+          for (gsize at = first; at < names->len; at += strlen (names->str + at) + 1)
+            if (strcmp (names->str + at, name->str) == 0)
+              return FALSE;
+          g_string_append_len (names, name->str, (gssize) strlen (name->str) + 1);
+          if (!plain_value (scan, names, name))
+            return FALSE;
+        }
+      g_string_truncate (names, first);
+      return more == 0;
+    }
+  if (token == MT_JSON_SCAN_ARRAY)
+    {
+      if (!mt_json_scan_begin_array (scan))
+        return FALSE;
+      while ((more = mt_json_scan_element (scan, &count)) == 1)
+        if (!plain_value (scan, names, name))
+          return FALSE;
+      return more == 0;
+    }
+  return mt_json_scan_skip (scan, NULL, NULL);
+}
+
+gboolean
+mt_json_text_is_plain (const char *text,
+                       gsize       length,
+                       guint       max_depth)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+  g_autoptr(GString) name = g_string_new (NULL);
+  MtJsonScan scan;
+
+  mt_json_scan_init (&scan, text, length, max_depth);
+  return plain_value (&scan, names, name) && mt_json_scan_end (&scan);
+}
+
 gboolean
 mt_json_scan_end (MtJsonScan *scan)
 {

@@ -97,4 +97,12 @@ JsonNode       *mt_json_parse_text    (const char   *text,
                                        gsize         length,
                                        guint         max_depth);
 
+/* Whether @text is one JSON value whose tree keeps every member: no name
+ * repeated in an object (as a tree compares names, up to any U+0000), and
+ * at most 64 members to an object. Such a text can be written straight
+ * from the text (mt_json_writer_text()) as its tree would be written. */
+gboolean        mt_json_text_is_plain (const char   *text,
+                                       gsize         length,
+                                       guint         max_depth);
+
 G_END_DECLS

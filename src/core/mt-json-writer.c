@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "mt-json-scan.h"
 #include "mt-json-writer.h"
 
 struct _MtJsonWriter
@@ -289,6 +290,133 @@ mt_json_writer_node (MtJsonWriter *self,
     }
 }
 
+typedef struct {
+  guint count;
+  gboolean object;
+} TextFrame;
+
+/* A plain text's scalar: strings without escapes go out as they came,
+ * since such a string is already in the form the writer would give it. */
+static gboolean
+write_text_scalar (MtJsonWriter    *self,
+                   MtJsonScan      *scan,
+                   MtJsonScanToken  token,
+                   GString         *scratch)
+{
+  const char *raw;
+  gsize length;
+  double value;
+  gboolean is_integer;
+  gint64 integer;
+
+  switch (token)
+    {
+    case MT_JSON_SCAN_STRING:
+      if (!mt_json_scan_skip (scan, &raw, &length))
+        return FALSE;
+      if (memchr (raw, '\\', length) == NULL)
+        {
+          before_item (self);
+          g_string_append_len (self->out, raw, (gssize) length);
+          return TRUE;
+        }
+      scan->p = raw;
+      if (!mt_json_scan_string (scan, scratch))
+        return FALSE;
+      mt_json_writer_string (self, scratch->str);
+      return TRUE;
+    case MT_JSON_SCAN_NUMBER:
+      if (!mt_json_scan_number (scan, &value, &is_integer, &integer))
+        return FALSE;
+      if (is_integer)
+        mt_json_writer_int (self, integer);
+      else
+        mt_json_writer_double (self, value);
+      return TRUE;
+    case MT_JSON_SCAN_NULL:
+      mt_json_writer_null (self);
+      return mt_json_scan_literal (scan);
+    case MT_JSON_SCAN_TRUE:
+    case MT_JSON_SCAN_FALSE:
+      mt_json_writer_boolean (self, token == MT_JSON_SCAN_TRUE);
+      return mt_json_scan_literal (scan);
+    case MT_JSON_SCAN_OBJECT:
+    case MT_JSON_SCAN_ARRAY:
+    case MT_JSON_SCAN_ERROR_TOKEN:
+    default:
+      return FALSE;
+    }
+}
+
+gboolean
+mt_json_writer_text (MtJsonWriter *self,
+                     const char   *text,
+                     gsize         length)
+{
+  g_autoptr(GArray) stack = g_array_new (FALSE, FALSE, sizeof (TextFrame));
+  g_autoptr(GString) scratch = g_string_new (NULL);
+  MtJsonScan scan;
+
+  mt_json_scan_init (&scan, text, length, G_MAXUINT);
+  for (;;)
+    {
+      MtJsonScanToken token = mt_json_scan_peek (&scan);
+
+      if (token == MT_JSON_SCAN_OBJECT || token == MT_JSON_SCAN_ARRAY)
+        {
+          TextFrame frame = { 0, token == MT_JSON_SCAN_OBJECT };
+
+          if (frame.object ? !mt_json_scan_begin_object (&scan) : !mt_json_scan_begin_array (&scan))
+            break;
+          if (frame.object)
+            mt_json_writer_begin_object (self);
+          else
+            mt_json_writer_begin_array (self);
+          g_array_append_val (stack, frame);
+        }
+      else if (!write_text_scalar (self, &scan, token, scratch))
+        break;
+
+      /* The next value, after closing the containers that end here. */
+      while (stack->len > 0)
+        {
+          TextFrame *top = &g_array_index (stack, TextFrame, stack->len - 1);
+          int more = top->object ? mt_json_scan_member (&scan, &top->count, scratch)
+                                 : mt_json_scan_element (&scan, &top->count);
+
+          if (more < 0)
+            break;
+          if (more > 0)
+            {
+              if (top->object)
+                mt_json_writer_member (self, scratch->str);
+              break;
+            }
+          if (top->object)
+            mt_json_writer_end_object (self);
+          else
+            mt_json_writer_end_array (self);
+          g_array_set_size (stack, stack->len - 1);
+        }
+      if (scan.error != NULL)
+        break;
+      if (stack->len == 0)
+        return mt_json_scan_end (&scan);
+    }
+
+  /* Not JSON after all: a caller's mistake, left visible in the output. */
+  while (stack->len > 0)
+    {
+      if (g_array_index (stack, TextFrame, stack->len - 1).object)
+        mt_json_writer_end_object (self);
+      else
+        mt_json_writer_end_array (self);
+      g_array_set_size (stack, stack->len - 1);
+    }
+  g_critical ("mt_json_writer_text: not JSON text (%s)", scan.error != NULL ? scan.error : "a bad value");
+  return FALSE;
+}
+
 static void
 append_escaped_valid (GString    *out,
                       const char *text,
@@ -468,5 +596,17 @@ mt_json_node_to_compact (JsonNode *node)
   out = g_string_new (NULL);
   writer = mt_json_writer_new (out, FALSE);
   mt_json_writer_node (writer, node);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+char *
+mt_json_text_to_compact (const char *text,
+                         gsize       length)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(MtJsonWriter) writer = mt_json_writer_new (out, FALSE);
+
+  if (!mt_json_writer_text (writer, text, length))
+    return NULL;
   return g_string_free (g_steal_pointer (&out), FALSE);
 }

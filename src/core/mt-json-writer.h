@@ -45,6 +45,13 @@ void          mt_json_writer_seconds      (MtJsonWriter *self,
 /* Any JSON value, without recursion; %NULL is written as null. */
 void          mt_json_writer_node         (MtJsonWriter *self,
                                            JsonNode     *node);
+/* A JSON text, written as mt_json_writer_node() writes the tree it reads
+ * into, without building the tree; see mt_json_text_is_plain() for the
+ * texts where the two agree. FALSE, with a critical warning, when @text
+ * is not JSON. */
+gboolean      mt_json_writer_text         (MtJsonWriter *self,
+                                           const char   *text,
+                                           gsize         length);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtJsonWriter, mt_json_writer_free)
 
@@ -61,5 +68,8 @@ void          mt_json_append_string       (GString      *out,
 
 /* A JSON value in compact form; %NULL for a missing value. */
 char         *mt_json_node_to_compact     (JsonNode     *node);
+/* The same for a JSON text; %NULL when it is not JSON. */
+char         *mt_json_text_to_compact     (const char   *text,
+                                           gsize         length);
 
 G_END_DECLS

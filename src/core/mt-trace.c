@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "mt-core-private.h"
+#include "mt-json-scan.h"
 #include "mt-time.h"
 #include "mt-trace.h"
 
@@ -40,16 +41,54 @@ mt_set_string (char       **dest,
   return TRUE;
 }
 
-static gboolean
-set_node (JsonNode **dest,
-          JsonNode  *src)
+static void
+json_value_clear (MtJsonValue *value)
 {
-  if (*dest == src)
+  g_clear_pointer (&value->node, json_node_unref);
+  g_clear_pointer (&value->text, g_free);
+  value->length = 0;
+}
+
+static gboolean
+set_node (MtJsonValue *dest,
+          JsonNode    *src)
+{
+  if (dest->text == NULL && dest->node == src)
     return FALSE;
-  g_clear_pointer (dest, json_node_unref);
   if (src != NULL)
-    *dest = json_node_ref (src);
+    json_node_ref (src);
+  json_value_clear (dest);
+  dest->node = src;
   return TRUE;
+}
+
+/* The tree of a value, built from its text on first asking; the first of
+ * two threads asking at once gives its tree to both. */
+static JsonNode *
+json_value_get_node (MtJsonValue *value)
+{
+  JsonNode *node = g_atomic_pointer_get (&value->node);
+
+  if (node != NULL || value->text == NULL)
+    return node;
+  node = mt_json_parse_text (value->text, value->length, G_MAXUINT);
+  g_return_val_if_fail (node != NULL, NULL);
+  if (!g_atomic_pointer_compare_and_exchange (&value->node, NULL, node))
+    {
+      json_node_unref (node);
+      node = g_atomic_pointer_get (&value->node);
+    }
+  return node;
+}
+
+static void
+json_value_take_text (MtJsonValue *value,
+                      char        *text,
+                      gsize        length)
+{
+  json_value_clear (value);
+  value->text = text;
+  value->length = length;
 }
 
 /* NaN means unknown, so two NaNs are the same value. */
@@ -75,8 +114,8 @@ mt_trace_finalize (GObject *object)
   g_free (self->model_name);
   g_free (self->prompt);
   g_free (self->html_url);
-  g_clear_pointer (&self->input, json_node_unref);
-  g_clear_pointer (&self->output, json_node_unref);
+  json_value_clear (&self->input);
+  json_value_clear (&self->output);
 
   G_OBJECT_CLASS (mt_trace_parent_class)->finalize (object);
 }
@@ -107,10 +146,10 @@ mt_trace_get_property (GObject    *object,
       g_value_set_string (value, self->session_id);
       break;
     case PROP_INPUT:
-      g_value_set_boxed (value, self->input);
+      g_value_set_boxed (value, json_value_get_node (&self->input));
       break;
     case PROP_OUTPUT:
-      g_value_set_boxed (value, self->output);
+      g_value_set_boxed (value, json_value_get_node (&self->output));
       break;
     case PROP_MODEL_NAME:
       g_value_set_string (value, self->model_name);
@@ -290,7 +329,7 @@ JsonNode *
 mt_trace_get_input (MtTrace *self)
 {
   g_return_val_if_fail (MT_IS_TRACE (self), NULL);
-  return self->input;
+  return json_value_get_node (&self->input);
 }
 
 void
@@ -306,7 +345,7 @@ JsonNode *
 mt_trace_get_output (MtTrace *self)
 {
   g_return_val_if_fail (MT_IS_TRACE (self), NULL);
-  return self->output;
+  return json_value_get_node (&self->output);
 }
 
 void
@@ -316,6 +355,28 @@ mt_trace_set_output (MtTrace  *self,
   g_return_if_fail (MT_IS_TRACE (self));
   if (set_node (&self->output, output))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OUTPUT]);
+}
+
+void
+mt_trace_take_input_text (MtTrace *self,
+                          char    *text,
+                          gsize    length)
+{
+  g_return_if_fail (MT_IS_TRACE (self));
+  g_return_if_fail (text != NULL);
+  json_value_take_text (&self->input, text, length);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INPUT]);
+}
+
+void
+mt_trace_take_output_text (MtTrace *self,
+                           char    *text,
+                           gsize    length)
+{
+  g_return_if_fail (MT_IS_TRACE (self));
+  g_return_if_fail (text != NULL);
+  json_value_take_text (&self->output, text, length);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OUTPUT]);
 }
 
 double

@@ -40,6 +40,15 @@ void        mt_trace_set_input      (MtTrace    *self,
 JsonNode   *mt_trace_get_output     (MtTrace    *self);
 void        mt_trace_set_output     (MtTrace    *self,
                                      JsonNode   *output);
+/* The same from a JSON text of which mt_json_text_is_plain() holds, taken
+ * over: it is exported as it is, and read into a tree only when asked
+ * for, so a month of inputs costs little memory. */
+void        mt_trace_take_input_text  (MtTrace  *self,
+                                       char     *text,
+                                       gsize     length);
+void        mt_trace_take_output_text (MtTrace  *self,
+                                       char     *text,
+                                       gsize     length);
 
 const char *mt_trace_get_model_name (MtTrace    *self);
 void        mt_trace_set_model_name (MtTrace    *self,

@@ -1390,8 +1390,14 @@ build_traces (Fetch *fetch)
                                             ? root->user_id : NULL, root->time);
       mt_trace_set_name (trace, root->name);
       mt_trace_set_session_id (trace, root->session_id);
-      mt_trace_set_input (trace, root->input);
-      mt_trace_set_output (trace, root->output);
+      if (root->input_text != NULL)
+        mt_trace_take_input_text (trace, g_steal_pointer (&root->input_text), root->input_length);
+      else
+        mt_trace_set_input (trace, root->input);
+      if (root->output_text != NULL)
+        mt_trace_take_output_text (trace, g_steal_pointer (&root->output_text), root->output_length);
+      else
+        mt_trace_set_output (trace, root->output);
       mt_trace_set_html_url (trace, root->html_url);
 
       if (generations != NULL)

@@ -71,6 +71,8 @@ mt_langfuse_root_free (gpointer data)
   g_free (root->user_id);
   g_free (root->session_id);
   g_free (root->html_url);
+  g_free (root->input_text);
+  g_free (root->output_text);
   g_clear_pointer (&root->input, json_node_unref);
   g_clear_pointer (&root->output, json_node_unref);
   g_free (root);
@@ -415,7 +417,8 @@ read_item_members (MtJsonScan      *scan,
 }
 
 /* Input or output as a trace shows it: v2 sends the text the SDK sent,
- * JSON or not, as a string; v1 sends JSON. */
+ * JSON or not, as a string; v1 sends JSON. As a tree, for the few places
+ * that look inside. */
 static JsonNode *
 node_of (const char *raw,
          gsize       length,
@@ -439,6 +442,55 @@ node_of (const char *raw,
   node = mt_json_parse_text (raw, length, MAX_JSON_DEPTH + 8);
   g_return_val_if_fail (node != NULL, NULL);
   return node;
+}
+
+/* The same value as a trace keeps it: as plain text, which costs a copy
+ * and no tree, whenever the text reads into a tree with nothing lost;
+ * else as the tree node_of() gives. */
+static void
+keep_value (const char  *raw,
+            gsize        length,
+            gboolean     raw_text,
+            char       **text_out,
+            gsize       *length_out,
+            JsonNode   **node_out)
+{
+  if (raw == NULL)
+    return;
+  if (raw_text && raw[0] == '"')
+    {
+      g_autoptr(GString) text = g_string_new (NULL);
+      MtJsonScan scan;
+
+      mt_json_scan_init (&scan, raw, length, 1);
+      if (!mt_json_scan_string (&scan, text))
+        return;
+      if (mt_json_text_is_plain (text->str, text->len, MAX_JSON_DEPTH))
+        {
+          *length_out = text->len;
+          *text_out = g_string_free (g_steal_pointer (&text), FALSE);
+          return;
+        }
+      *node_out = mt_json_parse_text (text->str, text->len, MAX_JSON_DEPTH);
+      if (*node_out != NULL)
+        return;
+      /* Not JSON: the string itself, which its own literal says. */
+      if (strlen (text->str) == text->len)
+        {
+          *text_out = g_strndup (raw, length);
+          *length_out = length;
+        }
+      else
+        *node_out = node_from_text (text->str, text->len);
+      return;
+    }
+  if (mt_json_text_is_plain (raw, length, MAX_JSON_DEPTH + 8))
+    {
+      *text_out = g_strndup (raw, length);
+      *length_out = length;
+    }
+  else
+    *node_out = node_of (raw, length, FALSE);
 }
 
 /* "meal-analyzer v3", the prompt's name and version, else the system
@@ -503,8 +555,8 @@ keep_item (const ParseJob  *job,
       root->time = time;
       root->user_id = g_strdup (item_text (item, FIELD_USER));
       root->session_id = g_strdup (item_text (item, FIELD_SESSION));
-      root->input = node_of (item->input, item->input_length, v2);
-      root->output = node_of (item->output, item->output_length, v2);
+      keep_value (item->input, item->input_length, v2, &root->input_text, &root->input_length, &root->input);
+      keep_value (item->output, item->output_length, v2, &root->output_text, &root->output_length, &root->output);
       if (v2)
         {
           const char *project = item_text (item, FIELD_PROJECT);

@@ -33,7 +33,13 @@ typedef struct {
   char *user_id;
   char *session_id;
   char *html_url;
+  /* Input and output: plain JSON text (mt_json_text_is_plain()) when they
+   * can be kept so, else a tree. */
+  char *input_text;
+  gsize input_length;
   JsonNode *input;
+  char *output_text;
+  gsize output_length;
   JsonNode *output;
 } MtLangfuseRoot;
 
