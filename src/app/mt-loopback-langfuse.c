@@ -8,6 +8,7 @@
 
 #include "mt-loopback-langfuse.h"
 #include "mt-loopback-server.h"
+#include "mt-json-scan.h"
 #include "mt-json-writer.h"
 #include "mt-time.h"
 
@@ -25,6 +26,7 @@ typedef struct _StoredTrace StoredTrace;
 typedef struct {
   char *text;
   JsonNode *json;  /* the text parsed, or the text as a JSON string */
+  gboolean plain;  /* the text is JSON that can be written as it is */
 } Payload;
 
 typedef struct {
@@ -113,6 +115,7 @@ payload_set (Payload    *payload,
   if (text == NULL)
     return;
   payload->text = g_strdup (text);
+  payload->plain = mt_json_text_is_plain (text, strlen (text), 512);
   payload->json = json_from_string (text, NULL);
   if (payload->json == NULL)
     {
@@ -398,12 +401,15 @@ write_member_double (MtJsonWriter *writer,
 }
 
 static void
-write_member_json (MtJsonWriter *writer,
-                   const char   *name,
-                   JsonNode     *node)
+write_member_json (MtJsonWriter  *writer,
+                   const char    *name,
+                   const Payload *payload)
 {
   mt_json_writer_member (writer, name);
-  mt_json_writer_node (writer, node);
+  if (payload->plain)
+    mt_json_writer_text (writer, payload->text, strlen (payload->text));
+  else
+    mt_json_writer_node (writer, payload->json);
 }
 
 static void
@@ -626,10 +632,10 @@ write_observation_v1 (MtJsonWriter      *writer,
   mt_json_writer_member (writer, "modelParameters");
   mt_json_writer_begin_object (writer);
   mt_json_writer_end_object (writer);
-  write_member_json (writer, "input", observation->input.json);
+  write_member_json (writer, "input", &observation->input);
   write_member_null (writer, "version");
   write_member_null (writer, "metadata");
-  write_member_json (writer, "output", observation->output.json);
+  write_member_json (writer, "output", &observation->output);
   write_usage (writer, "usage", observation, TRUE);
   write_member_string (writer, "level", "DEFAULT");
   write_member_null (writer, "statusMessage");
@@ -684,8 +690,8 @@ write_trace_v1 (MtLoopbackLangfuse *self,
   write_member_string (writer, "htmlPath", path);
   if (groups & GROUP_IO)
     {
-      write_member_json (writer, "input", root->input.json);
-      write_member_json (writer, "output", root->output.json);
+      write_member_json (writer, "input", &root->input);
+      write_member_json (writer, "output", &root->output);
       write_member_null (writer, "metadata");
     }
   mt_json_writer_member (writer, "observations");

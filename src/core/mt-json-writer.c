@@ -38,12 +38,32 @@ mt_json_writer_free (MtJsonWriter *self)
   g_free (self);
 }
 
+/* g_string_append_len() without its general case, for the many short
+ * pieces a document is made of. */
+static inline void
+put (GString    *out,
+     const char *text,
+     gsize       length)
+{
+  if (out->len + length < out->allocated_len)
+    {
+      memcpy (out->str + out->len, text, length);
+      out->len += length;
+      out->str[out->len] = '\0';
+    }
+  else
+    g_string_append_len (out, text, (gssize) length);
+}
+
 static void
 newline_indent (MtJsonWriter *self)
 {
-  g_string_append_c (self->out, '\n');
-  for (guint i = 0; i < self->has_items->len; i++)
-    g_string_append_len (self->out, "  ", 2);
+  static const char spaces[] = "\n                                                                ";
+  gsize width = 2 * (gsize) self->has_items->len;
+
+  put (self->out, spaces, MIN (width, sizeof spaces - 2) + 1);
+  for (; width > sizeof spaces - 2; width -= 2)
+    put (self->out, "  ", 2);
 }
 
 /* Everything before a value or a member name: comma, line break, indent. */
@@ -124,7 +144,7 @@ mt_json_writer_member (MtJsonWriter *self,
   before_item (self);
   mt_json_append_string (self->out, name);
   if (self->pretty)
-    g_string_append_len (self->out, ": ", 2);
+    put (self->out, ": ", 2);
   else
     g_string_append_c (self->out, ':');
   self->after_member = TRUE;
@@ -160,8 +180,17 @@ void
 mt_json_writer_int (MtJsonWriter *self,
                     gint64        value)
 {
+  char digits[24];
+  char *p = digits + sizeof digits;
+  guint64 magnitude = value < 0 ? -(guint64) value : (guint64) value;
+
   before_item (self);
-  g_string_append_printf (self->out, "%" G_GINT64_FORMAT, value);
+  do
+    *--p = (char) ('0' + magnitude % 10);
+  while ((magnitude /= 10) != 0);
+  if (value < 0)
+    *--p = '-';
+  put (self->out, p, (gsize) (digits + sizeof digits - p));
 }
 
 void
@@ -317,7 +346,7 @@ write_text_scalar (MtJsonWriter    *self,
       if (memchr (raw, '\\', length) == NULL)
         {
           before_item (self);
-          g_string_append_len (self->out, raw, (gssize) length);
+          put (self->out, raw, length);
           return TRUE;
         }
       scan->p = raw;
@@ -434,7 +463,7 @@ append_escaped_valid (GString    *out,
       if (c >= 0x20 && c != '"' && c != '\\')
         continue;
 
-      g_string_append_len (out, run, p - run);
+      put (out, run, (gsize) (p - run));
       run = p + 1;
       switch (c)
         {
@@ -455,7 +484,7 @@ append_escaped_valid (GString    *out,
           g_string_append_len (out, u, 6);
         }
     }
-  g_string_append_len (out, run, end - run);
+  put (out, run, (gsize) (end - run));
 }
 
 void
