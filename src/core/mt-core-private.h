@@ -6,6 +6,7 @@
 #pragma once
 
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 #include "mt-image.h"
 #include "mt-match-result.h"
@@ -128,5 +129,22 @@ MtMatchResult *mt_match_result_new_internal (GPtrArray      *users,
                                              gint64          window_to,
                                              guint           time_filter_days,
                                              gint64          max_gap_ms);
+
+/* g_string_append_len() without its general case, for the many short
+ * pieces JSON is read and written in. */
+static inline void
+mt_string_put (GString    *out,
+               const char *text,
+               gsize       length)
+{
+  if (out->len + length < out->allocated_len)
+    {
+      memcpy (out->str + out->len, text, length);
+      out->len += length;
+      out->str[out->len] = '\0';
+    }
+  else
+    g_string_append_len (out, text, (gssize) length);
+}
 
 G_END_DECLS

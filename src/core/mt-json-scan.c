@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "mt-core-private.h"
 #include "mt-json-scan.h"
 
 void
@@ -276,7 +277,7 @@ mt_json_scan_string (MtJsonScan *scan,
 
       /* A backslash. */
       if (out != NULL)
-        g_string_append_len (out, (const char *) run, (gssize) (p - run));
+        mt_string_put (out, (const char *) run, (gsize) (p - run));
       if (end - p < 2)
         return fail (scan, "the text ends inside a string", (const char *) p);
       switch (p[1])
@@ -344,7 +345,7 @@ mt_json_scan_string (MtJsonScan *scan,
       run = p;
     }
   if (out != NULL)
-    g_string_append_len (out, (const char *) run, (gssize) (p - run));
+    mt_string_put (out, (const char *) run, (gsize) (p - run));
   scan->p = (const char *) p + 1;
   return TRUE;
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "mt-core-private.h"
 #include "mt-json-scan.h"
 #include "mt-json-writer.h"
 
@@ -38,32 +39,15 @@ mt_json_writer_free (MtJsonWriter *self)
   g_free (self);
 }
 
-/* g_string_append_len() without its general case, for the many short
- * pieces a document is made of. */
-static inline void
-put (GString    *out,
-     const char *text,
-     gsize       length)
-{
-  if (out->len + length < out->allocated_len)
-    {
-      memcpy (out->str + out->len, text, length);
-      out->len += length;
-      out->str[out->len] = '\0';
-    }
-  else
-    g_string_append_len (out, text, (gssize) length);
-}
-
 static void
 newline_indent (MtJsonWriter *self)
 {
   static const char spaces[] = "\n                                                                ";
   gsize width = 2 * (gsize) self->has_items->len;
 
-  put (self->out, spaces, MIN (width, sizeof spaces - 2) + 1);
+  mt_string_put (self->out, spaces, MIN (width, sizeof spaces - 2) + 1);
   for (; width > sizeof spaces - 2; width -= 2)
-    put (self->out, "  ", 2);
+    mt_string_put (self->out, "  ", 2);
 }
 
 /* Everything before a value or a member name: comma, line break, indent. */
@@ -144,7 +128,7 @@ mt_json_writer_member (MtJsonWriter *self,
   before_item (self);
   mt_json_append_string (self->out, name);
   if (self->pretty)
-    put (self->out, ": ", 2);
+    mt_string_put (self->out, ": ", 2);
   else
     g_string_append_c (self->out, ':');
   self->after_member = TRUE;
@@ -190,7 +174,7 @@ mt_json_writer_int (MtJsonWriter *self,
   while ((magnitude /= 10) != 0);
   if (value < 0)
     *--p = '-';
-  put (self->out, p, (gsize) (digits + sizeof digits - p));
+  mt_string_put (self->out, p, (gsize) (digits + sizeof digits - p));
 }
 
 void
@@ -346,7 +330,7 @@ write_text_scalar (MtJsonWriter    *self,
       if (memchr (raw, '\\', length) == NULL)
         {
           before_item (self);
-          put (self->out, raw, length);
+          mt_string_put (self->out, raw, length);
           return TRUE;
         }
       scan->p = raw;
@@ -463,7 +447,7 @@ append_escaped_valid (GString    *out,
       if (c >= 0x20 && c != '"' && c != '\\')
         continue;
 
-      put (out, run, (gsize) (p - run));
+      mt_string_put (out, run, (gsize) (p - run));
       run = p + 1;
       switch (c)
         {
@@ -484,7 +468,7 @@ append_escaped_valid (GString    *out,
           g_string_append_len (out, u, 6);
         }
     }
-  put (out, run, (gsize) (end - run));
+  mt_string_put (out, run, (gsize) (end - run));
 }
 
 void
