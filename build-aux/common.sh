@@ -4,10 +4,18 @@
 # Debian 12 packages Mealtrace needs to build and run.
 MT_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config gettext
   libglib2.0-dev libglib2.0-dev-bin libjson-glib-dev libsoup-3.0-dev libssl-dev
-  libcairo2-dev libgdk-pixbuf-2.0-dev"
+  libcairo2-dev libgdk-pixbuf-2.0-dev libgtk-4-dev
+  adwaita-icon-theme librsvg2-common"
 # And to run its tests: python3 is the oracle of the JSON layout test,
 # python3-botocore (AWS's own signer) that of the SigV4 one.
-MT_TEST_PACKAGES="python3 python3-botocore"
+# The window's tests run in a real X display (Xvfb) with a session bus.
+MT_TEST_PACKAGES="python3 python3-botocore xvfb xauth dbus-daemon"
+
+# Runs a command with a virtual display and a session bus of its own, as
+# the window's tests need.
+mt_with_display () {
+  dbus-run-session -- xvfb-run -a -s "-screen 0 1280x900x24" "$@"
+}
 
 mt_log () {
   printf '%s\n' "$*" >&2

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 #include <locale.h>
 
+#include "mt-application.h"
 #include "mt-batch.h"
 
 int
@@ -21,8 +22,9 @@ main (int   argc,
   if (mt_batch_wanted (argc, argv))
     return mt_batch_run (argc, argv);
 
-  g_printerr ("%s\n", _("Mealtrace’s window is not part of this build yet. Try it in batch mode:\n"
-                        "  mealtrace --batch --demo\n"
-                        "or see “mealtrace --help”."));
-  return 2;
+  {
+    g_autoptr(MtApplication) app = mt_application_new (G_APPLICATION_DEFAULT_FLAGS);
+
+    return g_application_run (G_APPLICATION (app), argc, argv);
+  }
 }
