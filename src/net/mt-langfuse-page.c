@@ -416,6 +416,20 @@ read_item_members (MtJsonScan      *scan,
   return more == 0;
 }
 
+/* The text a v2 string value holds, or %NULL when @raw is not a string. */
+static GString *
+string_value (const char *raw,
+              gsize       length)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  MtJsonScan scan;
+
+  mt_json_scan_init (&scan, raw, length, 1);
+  if (!mt_json_scan_string (&scan, text))
+    return NULL;
+  return g_steal_pointer (&text);
+}
+
 /* Input or output as a trace shows it: v2 sends the text the SDK sent,
  * JSON or not, as a string; v1 sends JSON. As a tree, for the few places
  * that look inside. */
@@ -430,13 +444,9 @@ node_of (const char *raw,
     return NULL;
   if (raw_text && raw[0] == '"')
     {
-      g_autoptr(GString) text = g_string_new (NULL);
-      MtJsonScan scan;
+      g_autoptr(GString) text = string_value (raw, length);
 
-      mt_json_scan_init (&scan, raw, length, 1);
-      if (!mt_json_scan_string (&scan, text))
-        return NULL;
-      return node_from_text (text->str, text->len);
+      return text != NULL ? node_from_text (text->str, text->len) : NULL;
     }
   /* Checked once already, within the page's depth. */
   node = mt_json_parse_text (raw, length, MAX_JSON_DEPTH + 8);
@@ -459,11 +469,9 @@ keep_value (const char  *raw,
     return;
   if (raw_text && raw[0] == '"')
     {
-      g_autoptr(GString) text = g_string_new (NULL);
-      MtJsonScan scan;
+      g_autoptr(GString) text = string_value (raw, length);
 
-      mt_json_scan_init (&scan, raw, length, 1);
-      if (!mt_json_scan_string (&scan, text))
+      if (text == NULL)
         return;
       if (mt_json_text_is_plain (text->str, text->len, MAX_JSON_DEPTH))
         {
@@ -474,23 +482,15 @@ keep_value (const char  *raw,
       *node_out = mt_json_parse_text (text->str, text->len, MAX_JSON_DEPTH);
       if (*node_out != NULL)
         return;
-      /* Not JSON: the string itself, which its own literal says. */
-      if (strlen (text->str) == text->len)
-        {
-          *text_out = g_strndup (raw, length);
-          *length_out = length;
-        }
-      else
-        *node_out = node_from_text (text->str, text->len);
+      /* Not JSON: the string itself, whose literal is plain JSON. */
+    }
+  else if (!mt_json_text_is_plain (raw, length, MAX_JSON_DEPTH + 8))
+    {
+      *node_out = node_of (raw, length, FALSE);
       return;
     }
-  if (mt_json_text_is_plain (raw, length, MAX_JSON_DEPTH + 8))
-    {
-      *text_out = g_strndup (raw, length);
-      *length_out = length;
-    }
-  else
-    *node_out = node_of (raw, length, FALSE);
+  *text_out = g_strndup (raw, length);
+  *length_out = length;
 }
 
 /* "meal-analyzer v3", the prompt's name and version, else the system
