@@ -17,18 +17,42 @@ typedef struct {
   MtWindow *window;
 } Fixture;
 
-static void
-iterate_until_page (Fixture *f, const char *page, guint timeout_ms)
+/* Runs the main loop until @done holds, or @timeout_ms have passed;
+ * whether it holds. */
+typedef gboolean (*Condition) (Fixture *f, gconstpointer data);
+
+static gboolean
+run_until (Fixture *f, Condition done, gconstpointer data, guint timeout_ms)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
 
-  while (g_strcmp0 (mt_window_get_page (f->window), page) != 0)
+  while (!done (f, data))
     {
       if (g_get_monotonic_time () > deadline)
-        g_error ("the window showed “%s”, not “%s”, after %u ms", mt_window_get_page (f->window), page, timeout_ms);
+        return FALSE;
       g_main_context_iteration (NULL, FALSE);
       g_usleep (1000);
     }
+  return TRUE;
+}
+
+static gboolean
+page_is (Fixture *f, gconstpointer page)
+{
+  return g_strcmp0 (mt_window_get_page (f->window), page) == 0;
+}
+
+static gboolean
+laid_out (Fixture *f, gconstpointer data)
+{
+  return gtk_widget_get_width (GTK_WIDGET (f->window)) > 0;
+}
+
+static void
+iterate_until_page (Fixture *f, const char *page, guint timeout_ms)
+{
+  if (!run_until (f, page_is, page, timeout_ms))
+    g_error ("the window showed “%s”, not “%s”, after %u ms", mt_window_get_page (f->window), page, timeout_ms);
 }
 
 /* Lets the window lay itself out and draw. */
@@ -48,7 +72,6 @@ static void
 save_screenshot (Fixture *f, const char *name)
 {
   GtkWidget *widget = GTK_WIDGET (f->window);
-  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
   g_autoptr(GdkPaintable) paintable = NULL;
   g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
@@ -60,11 +83,7 @@ save_screenshot (Fixture *f, const char *name)
   int width, height;
 
   /* A new window is laid out on its first frames. */
-  while (gtk_widget_get_width (widget) == 0 && g_get_monotonic_time () < deadline)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  run_until (f, laid_out, NULL, 5000);
   width = gtk_widget_get_width (widget);
   height = gtk_widget_get_height (widget);
   g_assert_cmpint (width, >, 0);
@@ -109,21 +128,20 @@ shown (Fixture *f)
   return g_list_model_get_n_items (G_LIST_MODEL (f->window->sorted));
 }
 
+static gboolean
+shows (Fixture *f, gconstpointer expected)
+{
+  return shown (f) == GPOINTER_TO_UINT (expected);
+}
+
 /* Waits for the list to show @expected users (the search entry waits a
  * moment before it filters). */
 static void
 wait_for_shown (Fixture *f, guint expected)
 {
-  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-
-  while (shown (f) != expected && g_get_monotonic_time () < deadline)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  run_until (f, shows, GUINT_TO_POINTER (expected), 5000);
   g_assert_cmpuint (shown (f), ==, expected);
 }
-
 static const char *
 figure_value (Fixture *f, guint index)
 {
