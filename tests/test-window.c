@@ -55,12 +55,19 @@ iterate_until_page (Fixture *f, const char *page, guint timeout_ms)
     g_error ("the window showed “%s”, not “%s”, after %u ms", mt_window_get_page (f->window), page, timeout_ms);
 }
 
-/* Lets the window lay itself out and draw. */
+static gboolean
+page_still (Fixture *f, gconstpointer data)
+{
+  return !gtk_stack_get_transition_running (f->window->stack);
+}
+
+/* Lets the window finish a page's crossfade, lay itself out and draw. */
 static void
-settle (void)
+settle (Fixture *f)
 {
   gint64 until = g_get_monotonic_time () + 300 * 1000;
 
+  run_until (f, page_still, NULL, 5000);
   while (g_get_monotonic_time () < until)
     {
       g_main_context_iteration (NULL, FALSE);
@@ -165,7 +172,7 @@ test_demo (Fixture *f, gconstpointer data)
 
   mt_window_open_demo (f->window);
   iterate_until_page (f, "results", 60000);
-  settle ();
+  settle (f);
   save_screenshot (f, "demo-results");
 
   result = mt_window_get_result (f->window);
@@ -199,7 +206,7 @@ test_demo (Fixture *f, gconstpointer data)
   g_assert_cmpuint (expected, <, n_users);
   gtk_editable_set_text (GTK_EDITABLE (f->window->search_entry), needle);
   wait_for_shown (f, expected);
-  settle ();
+  settle (f);
   save_screenshot (f, "demo-search");
   gtk_editable_set_text (GTK_EDITABLE (f->window->search_entry), "");
   wait_for_shown (f, n_users);
@@ -235,7 +242,7 @@ test_demo (Fixture *f, gconstpointer data)
     }
   g_assert_nonnull (pairs_column);
   gtk_column_view_sort_by_column (f->window->user_view, pairs_column, GTK_SORT_DESCENDING);
-  settle ();
+  settle (f);
   last = G_MAXUINT;
   for (guint i = 0; i < shown (f); i++)
     {
@@ -261,7 +268,7 @@ test_stop (Fixture *f, gconstpointer data)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop", NULL));
   iterate_until_page (f, "ready", 10000);
   g_assert_null (mt_window_get_result (f->window));
-  settle ();
+  settle (f);
   save_screenshot (f, "stop-stopped");
 
   /* Usable again: a refresh reads the demo to the end. */
@@ -280,7 +287,7 @@ test_no_credentials (Fixture *f, gconstpointer data)
   text = gtk_label_get_text (f->window->welcome_message);
   g_assert_nonnull (strstr (text, "LANGFUSE_PUBLIC_KEY"));
   g_assert_nonnull (strstr (text, "MEALTRACE_S3_BUCKET"));
-  settle ();
+  settle (f);
   save_screenshot (f, "welcome");
 }
 

@@ -552,7 +552,8 @@ set_problems (GError    **error,
         g_string_append_printf (message, "\n  %s", (const char *) g_ptr_array_index (missing, i));
       g_string_append (message, "\n");
       g_string_append (message, _("Set them in the environment or in a .env file in the working directory "
-                                  "(see README.md), or run “mealtrace --batch --demo” to try Mealtrace without an account."));
+                                  "(see README.md). To try Mealtrace without an account, open its demo: "
+                                  "“mealtrace --demo”, or “mealtrace --batch --demo” in batch mode."));
     }
   for (guint i = 0; i < invalid->len; i++)
     {
