@@ -88,6 +88,18 @@ test_seed_numbers (void)
 
   g_assert_cmpfloat (mt_match_summary_get_matched_total_cost (s), ==, 1.2);
 
+  /* The histogram: 60 | 120 180 240 | 300 300 360 420 | 600 900 1200 | 3600,
+   * a limit belonging to the bin above it. */
+  {
+    static const guint expected[MT_GAP_HISTOGRAM_BINS] = { 0, 0, 0, 1, 3, 4, 3, 0, 1, 0, 0, 0 };
+    const guint *histogram = mt_match_summary_get_gap_histogram (s);
+
+    for (guint b = 0; b < MT_GAP_HISTOGRAM_BINS; b++)
+      g_assert_cmpuint (histogram[b], ==, expected[b]);
+    g_assert_cmpint (mt_match_summary_gap_bin_limit_ms (3), ==, S (120));
+    g_assert_cmpint (mt_match_summary_gap_bin_limit_ms (MT_GAP_HISTOGRAM_BINS - 1), ==, G_MAXINT64);
+  }
+
   /* The properties a view binds to say the same. */
   {
     guint users = 0, without = 0;

@@ -103,6 +103,7 @@ struct _MtMatchSummary
   gint64 time_p90_ms;
   gint64 time_max_ms;
   double matched_total_cost;
+  guint gap_histogram[MT_GAP_HISTOGRAM_BINS];
 };
 
 /* Replaces *@dest with a copy of @src; TRUE when the value changed. */
@@ -121,6 +122,8 @@ MtUserResult  *mt_user_result_new_internal (char        *user_id,
                                             guint        n_pairs);
 
 MtMatchSummary *mt_match_summary_new_internal (void);
+/* The histogram bin of a gap (mt_match_summary_get_gap_histogram). */
+guint           mt_match_summary_gap_bin_of   (gint64 gap_ms);
 
 /* Takes ownership of @users (sorted by id) and @summary. */
 MtMatchResult *mt_match_result_new_internal (GPtrArray      *users,

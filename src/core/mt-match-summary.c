@@ -298,3 +298,32 @@ mt_match_summary_get_matched_total_cost (MtMatchSummary *self)
   g_return_val_if_fail (MT_IS_MATCH_SUMMARY (self), 0.0);
   return self->matched_total_cost;
 }
+
+static const gint64 gap_bin_limits[MT_GAP_HISTOGRAM_BINS] = {
+  10 * 1000, 30 * 1000, 60 * 1000, 2 * 60 * 1000, 5 * 60 * 1000, 10 * 60 * 1000,
+  30 * 60 * 1000, 60 * 60 * 1000, 3 * 3600 * 1000, 6 * 3600 * 1000, 24 * 3600 * (gint64) 1000, G_MAXINT64,
+};
+
+const guint *
+mt_match_summary_get_gap_histogram (MtMatchSummary *self)
+{
+  g_return_val_if_fail (MT_IS_MATCH_SUMMARY (self), NULL);
+  return self->gap_histogram;
+}
+
+gint64
+mt_match_summary_gap_bin_limit_ms (guint bin)
+{
+  g_return_val_if_fail (bin < MT_GAP_HISTOGRAM_BINS, G_MAXINT64);
+  return gap_bin_limits[bin];
+}
+
+guint
+mt_match_summary_gap_bin_of (gint64 gap_ms)
+{
+  guint bin = 0;
+
+  while (gap_ms >= gap_bin_limits[bin])
+    bin++;
+  return bin;
+}

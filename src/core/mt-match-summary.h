@@ -39,6 +39,15 @@ gint64             mt_match_summary_get_time_difference_mean_ms   (MtMatchSummar
 gint64             mt_match_summary_get_time_difference_p90_ms    (MtMatchSummary *self);
 gint64             mt_match_summary_get_time_difference_max_ms    (MtMatchSummary *self);
 
+/* How many pairs' gaps fall in each bin: bin i holds gaps below
+ * mt_match_summary_gap_bin_limit_ms (i) and at or above the limit of bin
+ * i − 1; the last bin has no upper limit. The limits grow roughly
+ * geometrically, from ten seconds to a day, as gaps do. */
+#define MT_GAP_HISTOGRAM_BINS 12
+const guint       *mt_match_summary_get_gap_histogram             (MtMatchSummary *self);
+/* G_MAXINT64 for the last bin. */
+gint64             mt_match_summary_gap_bin_limit_ms              (guint           bin);
+
 /* Sum of total_cost over the traces in pairs (unknown costs count as 0),
  * rounded to 1e-10 USD so that float noise does not reach the exports. */
 double             mt_match_summary_get_matched_total_cost        (MtMatchSummary *self);

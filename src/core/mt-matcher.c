@@ -828,6 +828,7 @@ summarise_gaps (MtMatchSummary *summary,
   PARTS_FOREACH (gaps, gint64, gap,
                  min = MIN (min, gap);
                  max = MAX (max, gap);
+                 summary->gap_histogram[mt_match_summary_gap_bin_of (gap)]++;
                  n++;)
 
   summary->has_time_stats = n > 0;
