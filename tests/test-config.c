@@ -198,6 +198,123 @@ test_precedence (Fixture *f, gconstpointer data)
   g_settings_reset (settings, "langfuse-api");
 }
 
+/* The S3 concurrency and the image links' lifetime are preferences too. */
+static void
+test_settings_numbers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) extra = NULL;
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.mealtrace.Mealtrace");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtConfig) config = NULL;
+  g_autoptr(MtConfig) overridden = NULL;
+
+  g_settings_set_int (settings, "max-in-flight", 4);
+  g_settings_set_int (settings, "url-lifetime-seconds", 600);
+  config = load (f, complete, NULL, settings, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->max_in_flight, ==, 4);
+  g_assert_cmpuint (config->url_lifetime, ==, 600);
+  g_assert_cmpstr (mt_config_get_origin (config, MT_CONFIG_MAX_IN_FLIGHT), ==, "GSettings");
+  g_assert_cmpstr (mt_config_get_origin (config, MT_CONFIG_URL_LIFETIME), ==, "GSettings");
+
+  /* The environment over GSettings, one setting at a time. */
+  g_strv_builder_addv (builder, (const char **) complete);
+  g_strv_builder_add (builder, "MEALTRACE_MAX_IN_FLIGHT=8");
+  extra = g_strv_builder_end (builder);
+  overridden = load (f, (const char * const *) extra, NULL, settings, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (overridden->max_in_flight, ==, 8);
+  g_assert_cmpstr (mt_config_get_origin (overridden, MT_CONFIG_MAX_IN_FLIGHT), ==, "the environment");
+  g_assert_cmpuint (overridden->url_lifetime, ==, 600);
+  g_assert_cmpstr (mt_config_get_origin (overridden, MT_CONFIG_URL_LIFETIME), ==, "GSettings");
+
+  g_settings_reset (settings, "max-in-flight");
+  g_settings_reset (settings, "url-lifetime-seconds");
+}
+
+/* AWS keys from a profile: their origin names the profile and the file. */
+static void
+test_profile_origins (Fixture *f, gconstpointer data)
+{
+  const char *env[] = {
+    "LANGFUSE_PUBLIC_KEY=pk-lf-public", "LANGFUSE_SECRET_KEY=sk-lf-secret-value", "MEALTRACE_S3_BUCKET=meals", NULL,
+  };
+  g_autofree char *aws_dir = g_build_filename (f->home, ".aws", NULL);
+  g_autofree char *credentials_path = g_build_filename (aws_dir, "credentials", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtConfig) config = NULL;
+
+  g_assert_cmpint (g_mkdir (aws_dir, 0700), ==, 0);
+  g_file_set_contents (credentials_path,
+                       "[default]\naws_access_key_id = AKIAPROFILEEXAMPLE01\n"
+                       "aws_secret_access_key = profile-secret-0123456789\n"
+                       "aws_session_token = profile-token-0123456789\n", -1, &error);
+  g_assert_no_error (error);
+
+  config = load (f, env, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mt_aws_credentials_get_access_key_id (config->aws_credentials), ==, "AKIAPROFILEEXAMPLE01");
+  g_assert_true (g_str_has_prefix (mt_config_get_origin (config, MT_CONFIG_AWS_ACCESS_KEY_ID), "profile “default” in "));
+  g_assert_true (g_str_has_suffix (mt_config_get_origin (config, MT_CONFIG_AWS_SECRET_ACCESS_KEY), credentials_path));
+  g_assert_true (g_str_has_suffix (mt_config_get_origin (config, MT_CONFIG_AWS_SESSION_TOKEN), credentials_path));
+  g_assert_cmpstr (mt_config_get_origin (config, MT_CONFIG_LANGFUSE_SECRET_KEY), ==, "the environment");
+
+  g_unlink (credentials_path);
+  g_rmdir (aws_dir);
+}
+
+/* Origins without a complete configuration, and never a value. */
+static void
+test_origins (Fixture *f, gconstpointer data)
+{
+  const char *env[] = {
+    "LANGFUSE_SECRET_KEY=sk-lf-secret-value", "AWS_ACCESS_KEY_ID=AKIAEXAMPLEEXAMPLE01",
+    "LANGFUSE_HOST=https://langfuse.example.org", NULL,
+  };
+  g_auto(GStrv) environ = environment (f, env);
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.mealtrace.Mealtrace");
+  MtConfigSources sources = { NULL, (const char * const *) environ, f->dotenv, settings };
+  g_autoptr(GHashTable) origins = NULL;
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer name, origin;
+
+  write_dotenv (f, "LANGFUSE_PUBLIC_KEY=pk-lf-dotenv\nAWS_SECRET_ACCESS_KEY=aws-secret-value-0123456789\n");
+  g_settings_set_string (settings, "s3-bucket", "from-settings");
+  g_settings_set_int (settings, "max-in-flight", 4);
+
+  origins = mt_config_load_origins (&sources, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_hash_table_lookup (origins, MT_CONFIG_LANGFUSE_PUBLIC_KEY), ==, ".env");
+  g_assert_cmpstr (g_hash_table_lookup (origins, MT_CONFIG_LANGFUSE_SECRET_KEY), ==, "the environment");
+  g_assert_cmpstr (g_hash_table_lookup (origins, MT_CONFIG_AWS_ACCESS_KEY_ID), ==, "the environment");
+  g_assert_cmpstr (g_hash_table_lookup (origins, MT_CONFIG_AWS_SECRET_ACCESS_KEY), ==, ".env");
+  g_assert_null (g_hash_table_lookup (origins, MT_CONFIG_AWS_SESSION_TOKEN));
+  g_assert_cmpstr (g_hash_table_lookup (origins, MT_CONFIG_LANGFUSE_HOST), ==, "the environment");
+  g_assert_null (g_hash_table_lookup (origins, MT_CONFIG_LANGFUSE_BASE_URL));
+  g_assert_cmpstr (g_hash_table_lookup (origins, MT_CONFIG_BUCKET), ==, "GSettings");
+  g_assert_cmpstr (g_hash_table_lookup (origins, MT_CONFIG_MAX_IN_FLIGHT), ==, "GSettings");
+  g_assert_null (g_hash_table_lookup (origins, MT_CONFIG_TIMEZONE));
+  g_hash_table_iter_init (&iter, origins);
+  while (g_hash_table_iter_next (&iter, &name, &origin))
+    {
+      g_assert_null (strstr (origin, "secret-value"));
+      g_assert_null (strstr (origin, "pk-lf-dotenv"));
+      g_assert_null (strstr (origin, "AKIAEXAMPLE"));
+    }
+
+  /* A .env that cannot be read is said. */
+  g_clear_pointer (&origins, g_hash_table_unref);
+  write_dotenv (f, "BROKEN\n");
+  origins = mt_config_load_origins (&sources, &error);
+  g_assert_null (origins);
+  g_assert_error (error, MT_CONFIG_ERROR, MT_CONFIG_ERROR_FILE);
+
+  g_settings_reset (settings, "s3-bucket");
+  g_settings_reset (settings, "max-in-flight");
+}
+
 /* .env never overrides the real environment. */
 static void
 test_dotenv_under_environment (Fixture *f, gconstpointer data)
@@ -338,6 +455,9 @@ main (int argc, char *argv[])
   ADD ("missing-all-at-once", test_missing_all_at_once);
   ADD ("invalid-values", test_invalid_values);
   ADD ("precedence", test_precedence);
+  ADD ("settings-numbers", test_settings_numbers);
+  ADD ("profile-origins", test_profile_origins);
+  ADD ("origins", test_origins);
   ADD ("dotenv-under-environment", test_dotenv_under_environment);
   ADD ("second-names", test_second_names);
   ADD ("dotenv-broken-file", test_dotenv_broken_file);

@@ -8,6 +8,9 @@
 #include <gtk/gtk.h>
 #include <string.h>
 
+#include "mt-exporter.h"
+#include "mt-loopback-langfuse.h"
+#include "mt-loopback-s3.h"
 #include "mt-match-summary.h"
 #include "mt-user-result.h"
 #include "mt-window-private.h"
@@ -80,7 +83,6 @@ save_screenshot (Fixture *f, const char *name)
 {
   GtkWidget *widget = GTK_WIDGET (f->window);
   g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *dir = g_test_build_filename (G_TEST_BUILT, "screenshots", NULL);
@@ -96,8 +98,18 @@ save_screenshot (Fixture *f, const char *name)
   g_assert_cmpint (width, >, 0);
   paintable = gtk_widget_paintable_new (widget);
   renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  /* A widget waiting for its new size draws nothing until it has it. */
+  for (gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;;)
+    {
+      g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+
+      gdk_paintable_snapshot (paintable, snapshot, width, height);
+      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+      if (node != NULL || g_get_monotonic_time () > deadline)
+        break;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
   g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
@@ -156,6 +168,15 @@ figure_value (Fixture *f, guint index)
   GtkWidget *box = gtk_flow_box_child_get_child (child);
 
   return gtk_label_get_text (GTK_LABEL (gtk_widget_get_first_child (box)));
+}
+
+static gboolean
+previews_loaded (Fixture *f, gconstpointer expected)
+{
+  MtUserDetail *detail = f->window->detail;
+
+  return mt_user_detail_get_n_previews_loaded (detail) + mt_user_detail_get_n_previews_broken (detail)
+         >= GPOINTER_TO_UINT (expected);
 }
 
 static void
@@ -253,6 +274,55 @@ test_demo (Fixture *f, gconstpointer data)
     }
   g_assert_cmpuint (last, <, mt_match_summary_get_total_matched_pairs (summary));
   save_screenshot (f, "demo-sorted-by-pairs");
+
+  /* The gap histogram counts every pair once. */
+  {
+    const guint *bins = mt_match_summary_get_gap_histogram (summary);
+    guint total = 0;
+
+    g_assert_nonnull (f->window->gap_histogram);
+    for (guint b = 0; b < MT_GAP_HISTOGRAM_BINS; b++)
+      total += bins[b];
+    g_assert_cmpuint (total, ==, mt_match_summary_get_total_matched_pairs (summary));
+  }
+
+  /* Selecting the user with the most pairs shows a card per pair, each
+   * with its photo decoded, and their lone photos' thumbnails. */
+  {
+    g_autoptr(MtUserResult) top = g_list_model_get_item (G_LIST_MODEL (f->window->sorted), 0);
+    guint cards = MIN (mt_user_result_get_n_pairs (top), MT_USER_DETAIL_PAGE);
+    guint previews = cards + MIN (mt_user_result_get_unmatched_images (top)->len, 3 * MT_USER_DETAIL_PAGE);
+
+    g_assert_cmpuint (cards, >=, 2);
+    gtk_single_selection_set_selected (f->window->selection, 0);
+    g_assert_true (mt_user_detail_get_user (f->window->detail) == top);
+    g_assert_cmpuint (mt_user_detail_get_n_pair_cards (f->window->detail), ==, cards);
+    run_until (f, previews_loaded, GUINT_TO_POINTER (previews), 30000);
+    g_assert_cmpuint (mt_user_detail_get_n_previews_loaded (f->window->detail), ==, previews);
+    g_assert_cmpuint (mt_user_detail_get_n_previews_broken (f->window->detail), ==, 0);
+    settle (f);
+    save_screenshot (f, "demo-detail");
+
+    /* "Copy Image URL": a presigned address of the demo's S3. */
+    g_assert_true (mt_user_detail_copy_image_url (f->window->detail, 0));
+    {
+      GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (f->window->detail));
+      GdkContentProvider *content = gdk_clipboard_get_content (clipboard);
+      g_auto(GValue) value = G_VALUE_INIT;
+      MtPair *pair = g_ptr_array_index (mt_user_result_get_pairs (top), 0);
+      g_autofree char *escaped_key = g_uri_escape_string (mt_image_get_name (mt_pair_get_image (pair)), NULL, FALSE);
+      const char *url;
+
+      g_assert_nonnull (content);
+      g_value_init (&value, G_TYPE_STRING);
+      g_assert_true (gdk_content_provider_get_value (content, &value, NULL));
+      url = g_value_get_string (&value);
+      g_assert_true (g_str_has_prefix (url, "http://127.0.0.1:"));
+      g_assert_nonnull (strstr (url, escaped_key));
+      g_assert_nonnull (strstr (url, "X-Amz-Signature="));
+      g_assert_null (strstr (url, MT_DEMO_AWS_SECRET_ACCESS_KEY));
+    }
+  }
 }
 
 static void
@@ -291,6 +361,218 @@ test_no_credentials (Fixture *f, gconstpointer data)
   save_screenshot (f, "welcome");
 }
 
+
+static gboolean
+exported (Fixture *f, gconstpointer data)
+{
+  return f->window->last_export != NULL && f->window->export_cancellable == NULL;
+}
+
+static gboolean
+dialog_in (Fixture *f, gconstpointer dir)
+{
+  g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (f->window->export_dialog));
+  g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+  return path != NULL && g_str_has_prefix (path, dir);
+}
+
+static char *
+read_file (GFile *file)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_assert_true (g_file_load_contents (file, NULL, &contents, NULL, NULL, &error));
+  g_assert_no_error (error);
+  return contents;
+}
+
+/* "Export JSON…" and "Export CSV…" as a user goes through them: the save
+ * dialog offers the batch's file name, and its answer writes the bytes
+ * batch mode writes for the same result at the same export time. */
+static void
+test_export (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("mealtrace-export-XXXXXX", NULL);
+  MtExportFormat formats[] = { MT_EXPORT_FORMAT_JSON, MT_EXPORT_FORMAT_CSV };
+
+  g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (f->window->export_button)));
+  mt_window_open_demo (f->window);
+  iterate_until_page (f, "results", 60000);
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (f->window->export_button)));
+
+  for (guint k = 0; k < G_N_ELEMENTS (formats); k++)
+    {
+      MtConfig *config = f->window->config;
+      g_autofree char *name = NULL;
+      g_autofree char *offered = NULL;
+      g_autoptr(GFile) chosen = NULL;
+      g_autoptr(GFile) batch = NULL;
+      g_autoptr(MtExporter) exporter = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *window_bytes = NULL;
+      g_autofree char *batch_bytes = NULL;
+
+      g_clear_object (&f->window->last_export);
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.export", "s",
+                                                 formats[k] == MT_EXPORT_FORMAT_JSON ? "json" : "csv"));
+      g_assert_nonnull (f->window->export_dialog);
+      settle (f);
+      name = mt_export_file_name (formats[k], f->window->export_time, config->time_zone);
+      offered = gtk_file_chooser_get_current_name (GTK_FILE_CHOOSER (f->window->export_dialog));
+      g_assert_cmpstr (offered, ==, name);
+
+      /* The user picks a folder of their own and saves. */
+      chosen = g_file_new_build_filename (dir, name, NULL);
+      g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (f->window->export_dialog), chosen, &error));
+      g_assert_no_error (error);
+      /* The dialog opens the folder before it answers with it. */
+      run_until (f, dialog_in, dir, 10000);
+      g_signal_emit_by_name (f->window->export_dialog, "response", GTK_RESPONSE_ACCEPT);
+      g_assert_null (f->window->export_dialog);
+      g_assert_true (run_until (f, exported, NULL, 30000));
+      {
+        g_autofree char *written = g_file_get_path (f->window->last_export);
+        g_autofree char *wanted = g_file_get_path (chosen);
+
+        g_assert_cmpstr (written, ==, wanted);
+      }
+      g_assert_true (gtk_revealer_get_reveal_child (f->window->toast_revealer));
+      g_assert_nonnull (strstr (gtk_label_get_text (f->window->toast_label), name));
+
+      /* Batch mode's way: its file, its exporter, the same time. */
+      batch = mt_export_batch_file (dir, formats[k], NULL, f->window->export_time, config->time_zone);
+      exporter = mt_exporter_new (config->time_zone);
+      mt_exporter_set_export_time (exporter, f->window->export_time);
+      g_assert_true (mt_exporter_write_file (exporter, mt_window_get_result (f->window), formats[k], batch, NULL,
+                                             &error));
+      g_assert_no_error (error);
+      window_bytes = read_file (chosen);
+      batch_bytes = read_file (batch);
+      g_assert_cmpuint (strlen (window_bytes), >, 1000);
+      g_assert_cmpstr (window_bytes, ==, batch_bytes);
+    }
+  settle (f);
+  save_screenshot (f, "export-done");
+
+  /* A cancelled dialog writes nothing and leaves export usable. */
+  g_clear_object (&f->window->last_export);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.export", "s", "json"));
+  g_signal_emit_by_name (f->window->export_dialog, "response", GTK_RESPONSE_CANCEL);
+  g_assert_null (f->window->export_dialog);
+  g_assert_null (f->window->last_export);
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (f->window->export_button)));
+}
+
+#define ERR_PUBLIC "pk-lf-window-test"
+#define ERR_SECRET "sk-lf-window-test"
+#define ERR_AWS_ID "AKIAWINDOWTEST000000"
+#define ERR_AWS_SECRET "window-test-secret"
+
+/* Langfuse down: the error page says so; once it is back, Retry reads the
+ * period. */
+static void
+test_error_retry (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtLoopbackLangfuse) langfuse = mt_loopback_langfuse_new (ERR_PUBLIC, ERR_SECRET);
+  g_autoptr(MtLoopbackS3) s3 = mt_loopback_s3_new ("us-east-1", ERR_AWS_ID, ERR_AWS_SECRET, NULL);
+  gint64 now = g_get_real_time () / 1000;
+  const char *message;
+
+  mt_loopback_langfuse_add_trace (langfuse, "trace-1", now - 3600000, "analyse-meal", "user-1", NULL,
+                                  "{\"text\": \"lunch\"}", "{\"kcal\": 640}");
+  mt_loopback_s3_add_bucket (s3, "window-test");
+  mt_loopback_s3_put (s3, "window-test", "meal-images/user-1/lunch.jpg", now - 3000000, NULL, 1000);
+  g_setenv ("LANGFUSE_PUBLIC_KEY", ERR_PUBLIC, TRUE);
+  g_setenv ("LANGFUSE_SECRET_KEY", ERR_SECRET, TRUE);
+  g_setenv ("LANGFUSE_BASE_URL", mt_loopback_langfuse_get_base_url (langfuse), TRUE);
+  g_setenv ("AWS_ACCESS_KEY_ID", ERR_AWS_ID, TRUE);
+  g_setenv ("AWS_SECRET_ACCESS_KEY", ERR_AWS_SECRET, TRUE);
+  g_setenv ("AWS_REGION", "us-east-1", TRUE);
+  g_setenv ("AWS_ENDPOINT_URL", mt_loopback_s3_get_endpoint (s3), TRUE);
+  g_setenv ("MEALTRACE_S3_BUCKET", "window-test", TRUE);
+
+  /* Every Langfuse request has its connection dropped. */
+  mt_loopback_langfuse_add_fault (langfuse, MT_LOOPBACK_LANGFUSE_FAULT_RESET, 1000, NULL);
+  mt_window_start (f->window);
+  g_assert_cmpstr (mt_window_get_page (f->window), ==, "loading");
+  mt_langfuse_client_set_max_attempts (mt_mapping_job_get_langfuse_client (f->window->job), 1);
+  iterate_until_page (f, "error", 60000);
+  message = gtk_label_get_text (f->window->error_message);
+  g_assert_cmpstr (message, !=, "");
+  g_assert_nonnull (strstr (message, "Preferences"));
+  g_assert_null (strstr (message, ERR_SECRET));
+  g_assert_null (mt_window_get_result (f->window));
+  settle (f);
+  save_screenshot (f, "error");
+
+  /* Back up: Retry. */
+  mt_loopback_langfuse_clear_faults (langfuse);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.refresh", NULL));
+  iterate_until_page (f, "results", 60000);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (mt_window_get_result (f->window))), ==, 1);
+  g_assert_cmpuint (mt_match_summary_get_total_matched_pairs (mt_match_result_get_summary (
+                      mt_window_get_result (f->window))), ==, 1);
+
+  /* A photo that is not an image: the broken state, not a crash. */
+  gtk_single_selection_set_selected (f->window->selection, 0);
+  run_until (f, previews_loaded, GUINT_TO_POINTER (1), 30000);
+  g_assert_cmpuint (mt_user_detail_get_n_previews_broken (f->window->detail), ==, 1);
+  settle (f);
+  save_screenshot (f, "broken-photo");
+
+  for (const char *const *name = (const char *const[]) { "LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY",
+                                                          "LANGFUSE_BASE_URL", "AWS_ACCESS_KEY_ID",
+                                                          "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
+                                                          "AWS_ENDPOINT_URL", "MEALTRACE_S3_BUCKET", NULL };
+       *name != NULL; name++)
+    g_unsetenv (*name);
+}
+
+/* A custom range of days: checked, and read as whole days. */
+static void
+test_custom_range (Fixture *f, gconstpointer data)
+{
+  mt_window_open_demo (f->window);
+  iterate_until_page (f, "results", 60000);
+
+  gtk_drop_down_set_selected (f->window->time_filter, 4);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window->range_button)));
+  gtk_editable_set_text (GTK_EDITABLE (f->window->range_from), "2026-02-30");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.apply-range", NULL));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window->range_error)));
+  g_assert_cmpstr (mt_window_get_page (f->window), ==, "results");
+  settle (f);
+  save_screenshot (f, "custom-range-error");
+
+  {
+    g_autoptr(GDateTime) today = g_date_time_new_now_local ();
+    g_autoptr(GDateTime) earlier = g_date_time_add_days (today, -40);
+    g_autofree char *first = g_date_time_format (earlier, "%Y-%m-%d");
+    g_autofree char *last = g_date_time_format (today, "%Y-%m-%d");
+    MtMatchResult *result;
+
+    gtk_editable_set_text (GTK_EDITABLE (f->window->range_from), first);
+    gtk_editable_set_text (GTK_EDITABLE (f->window->range_to), last);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.apply-range", NULL));
+    g_assert_false (gtk_widget_get_visible (GTK_WIDGET (f->window->range_error)));
+    iterate_until_page (f, "loading", 5000);
+    iterate_until_page (f, "results", 60000);
+    result = mt_window_get_result (f->window);
+    g_assert_cmpuint (mt_match_result_get_time_filter_days (result), ==, 0);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (result)), >=, 20);
+    {
+      g_autoptr(GSettings) settings = g_settings_new ("io.github.mealtrace.Mealtrace");
+      g_autofree char *saved = g_settings_get_string (settings, "custom-range-from");
+
+      g_assert_cmpint (g_settings_get_int (settings, "time-filter-days"), ==, 0);
+      g_assert_cmpstr (saved, ==, first);
+      g_settings_set_int (settings, "time-filter-days", 1);
+    }
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -319,6 +601,9 @@ main (int argc, char *argv[])
   g_test_add ("/window/demo", Fixture, NULL, fixture_set_up, test_demo, fixture_tear_down);
   g_test_add ("/window/stop", Fixture, NULL, fixture_set_up, test_stop, fixture_tear_down);
   g_test_add ("/window/no-credentials", Fixture, NULL, fixture_set_up, test_no_credentials, fixture_tear_down);
+  g_test_add ("/window/export", Fixture, NULL, fixture_set_up, test_export, fixture_tear_down);
+  g_test_add ("/window/error-retry", Fixture, NULL, fixture_set_up, test_error_retry, fixture_tear_down);
+  g_test_add ("/window/custom-range", Fixture, NULL, fixture_set_up, test_custom_range, fixture_tear_down);
 
   application = mt_application_new (G_APPLICATION_NON_UNIQUE);
   if (!g_application_register (G_APPLICATION (application), NULL, &error))

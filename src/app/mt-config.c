@@ -35,6 +35,8 @@ static const struct {
   { "time-zone", MT_CONFIG_TIMEZONE },
   { "max-gap-seconds", MT_CONFIG_MAX_GAP },
   { "langfuse-api", MT_CONFIG_LANGFUSE_API },
+  { "max-in-flight", MT_CONFIG_MAX_IN_FLIGHT },
+  { "url-lifetime-seconds", MT_CONFIG_URL_LIFETIME },
 };
 
 MtConfig *
@@ -435,6 +437,25 @@ layers_clear (Layers *layers)
   g_clear_pointer (&layers->origins, g_hash_table_unref);
 }
 
+/* Keys read from a profile in the AWS files have no layer of their own:
+ * they are recorded under the variables they stand in for. */
+static void
+record_profile_origins (Layers           *layers,
+                        MtAwsCredentials *credentials)
+{
+  const char *source = mt_aws_credentials_get_source (credentials);
+
+  if (g_hash_table_contains (layers->values, MT_CONFIG_AWS_ACCESS_KEY_ID) ||
+      g_hash_table_contains (layers->values, MT_CONFIG_AWS_SECRET_ACCESS_KEY))
+    return;
+  g_hash_table_replace (layers->origins, g_strdup (MT_CONFIG_AWS_ACCESS_KEY_ID), g_strdup (source));
+  g_hash_table_replace (layers->origins, g_strdup (MT_CONFIG_AWS_SECRET_ACCESS_KEY), g_strdup (source));
+  if (mt_aws_credentials_get_session_token (credentials) != NULL)
+    g_hash_table_replace (layers->origins, g_strdup (MT_CONFIG_AWS_SESSION_TOKEN), g_strdup (source));
+  else
+    g_hash_table_remove (layers->origins, MT_CONFIG_AWS_SESSION_TOKEN);
+}
+
 /* "MEALTRACE_TIMEZONE (from .env)" */
 static char *
 named (Layers     *layers,
@@ -646,6 +667,7 @@ mt_config_load (const MtConfigSources  *sources,
                                                                       : g_strconcat (value, "/", NULL);
   if (aws != NULL)
     {
+      record_profile_origins (&layers, aws->credentials);
       config->aws_credentials = mt_aws_credentials_ref (aws->credentials);
       config->aws_region = g_strdup (aws->region);
       config->aws_endpoint_url = g_strdup (aws->endpoint_url);
@@ -671,6 +693,38 @@ mt_config_load (const MtConfigSources  *sources,
       return NULL;
     }
   return g_steal_pointer (&config);
+}
+
+GHashTable *
+mt_config_load_origins (const MtConfigSources  *sources,
+                        GError                **error)
+{
+  Layers layers = { NULL, NULL };
+  GHashTable *origins;
+
+  if (!load_layers (&layers, sources, error))
+    {
+      layers_clear (&layers);
+      return NULL;
+    }
+
+  /* Without keys in a layer, the AWS files' profile may have them; what
+   * is wrong with those files is mt_config_load()'s to say. */
+  if (!g_hash_table_contains (layers.values, MT_CONFIG_AWS_ACCESS_KEY_ID) &&
+      !g_hash_table_contains (layers.values, MT_CONFIG_AWS_SECRET_ACCESS_KEY))
+    {
+      g_auto(GStrv) environ = as_environ (&layers, NULL);
+      g_autoptr(MtAwsSettings) aws = mt_aws_settings_load ((const char * const *) environ, NULL);
+
+      if (aws != NULL)
+        record_profile_origins (&layers, aws->credentials);
+      for (guint i = 0; environ[i] != NULL; i++)
+        memset (environ[i], 0, strlen (environ[i]));
+    }
+
+  origins = g_hash_table_ref (layers.origins);
+  layers_clear (&layers);
+  return origins;
 }
 
 MtConfig *

@@ -36,6 +36,9 @@ GQuark mt_config_error_quark (void);
 #define MT_CONFIG_MAX_GAP             "MEALTRACE_MAX_GAP_SECONDS"
 #define MT_CONFIG_URL_LIFETIME        "MEALTRACE_URL_LIFETIME_SECONDS"
 #define MT_CONFIG_MAX_IN_FLIGHT       "MEALTRACE_MAX_IN_FLIGHT"
+#define MT_CONFIG_AWS_ACCESS_KEY_ID     "AWS_ACCESS_KEY_ID"
+#define MT_CONFIG_AWS_SECRET_ACCESS_KEY "AWS_SECRET_ACCESS_KEY"
+#define MT_CONFIG_AWS_SESSION_TOKEN     "AWS_SESSION_TOKEN"
 
 /* Where the values are read from; every member may be %NULL. */
 typedef struct {
@@ -46,8 +49,9 @@ typedef struct {
   /* The .env file; %NULL means `.env` in the working directory, if any. */
   GFile *dotenv;
   /* The window's preferences (keys `s3-bucket`, `s3-prefix`,
-   * `langfuse-base-url`, `time-zone`, `max-gap-seconds`, `langfuse-api`);
-   * only values the user has set count. */
+   * `langfuse-base-url`, `time-zone`, `max-gap-seconds`, `langfuse-api`,
+   * `max-in-flight`, `url-lifetime-seconds`); only values the user has
+   * set count. */
   GSettings *settings;
 } MtConfigSources;
 
@@ -87,9 +91,22 @@ MtConfig    *mt_config_ref           (MtConfig              *self);
 void         mt_config_unref         (MtConfig              *self);
 
 /* "the environment", ".env", "GSettings", "a command-line option",
- * "default": where @name's value came from. */
+ * "default": where @name's value came from. AWS keys read from a profile
+ * are recorded under AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+ * AWS_SESSION_TOKEN as "profile “name” in /path/to/file". */
 const char  *mt_config_get_origin    (MtConfig              *self,
                                       const char            *name);
+
+/* Where each setting's value comes from, read as mt_config_load() reads
+ * the sources but without checking any value, so that it answers for an
+ * incomplete configuration too: a table of name → origin (as
+ * mt_config_get_origin() words them) for every name some source sets,
+ * with the AWS keys of a profile as mt_config_get_origin() records them.
+ * The Langfuse URL is LANGFUSE_BASE_URL's when that is in the table, else
+ * LANGFUSE_HOST's. It never holds a value. %NULL, with @error, when .env
+ * cannot be read. */
+GHashTable  *mt_config_load_origins  (const MtConfigSources *sources,
+                                      GError               **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtConfig, mt_config_unref)
 

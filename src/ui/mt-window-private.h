@@ -1,7 +1,11 @@
 /* mt-window-private.h — the window's insides, for its tests */
 #pragma once
 
+#include "mt-gap-histogram.h"
+#include "mt-exporter.h"
 #include "mt-mapping-job.h"
+#include "mt-preview-cache.h"
+#include "mt-user-detail.h"
 #include "mt-window.h"
 
 G_BEGIN_DECLS
@@ -12,6 +16,14 @@ struct _MtWindow
 
   /* From the template. */
   GtkDropDown *time_filter;
+  GtkMenuButton *range_button;
+  GtkPopover *range_popover;
+  GtkEntry *range_from;
+  GtkEntry *range_to;
+  GtkCalendar *range_calendar;
+  GtkLabel *range_error;
+  GtkButton *range_apply;
+  GtkEntry *range_target;       /* the field the calendar fills next */
   GtkStack *run_button_stack;
   GtkStack *stack;
   GtkLabel *welcome_message;
@@ -22,11 +34,26 @@ struct _MtWindow
   GtkLabel *error_message;
   GtkLabel *incomplete_banner;
   GtkFlowBox *summary_strip;
+  MtGapHistogram *gap_histogram;  /* in the strip, rebuilt with it */
   GtkSearchEntry *search_entry;
   GtkDropDown *status_filter;
   GtkColumnView *user_view;
   GtkBox *detail_box;
-  GtkLabel *detail_placeholder;
+  GtkMenuButton *export_button;
+  GtkRevealer *toast_revealer;
+  GtkLabel *toast_label;
+
+  MtPreviewCache *preview_cache;
+  MtUserDetail *detail;
+  guint toast_timeout;
+
+  /* Export: the save dialog while it is open, then the writing. */
+  GtkFileChooserNative *export_dialog;
+  MtExportFormat export_format;
+  gint64 export_time;           /* the export's own time, in its file */
+  GCancellable *export_cancellable;
+  GFile *export_target;         /* being written */
+  GFile *last_export;           /* the last file written, for its tests */
 
   GSettings *settings;
   MtConfig *config;
@@ -50,5 +77,11 @@ struct _MtWindow
 MtMatchResult *mt_window_get_result (MtWindow *self);
 /* The name of the visible page: welcome, ready, loading, error, results. */
 const char    *mt_window_get_page   (MtWindow *self);
+
+/* Opens the save dialog of @format's export (as "Export JSON…" does). */
+void           mt_window_export     (MtWindow       *self,
+                                     MtExportFormat  format);
+void           mt_window_show_toast (MtWindow       *self,
+                                     const char     *text);
 
 G_END_DECLS

@@ -3,9 +3,12 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdio.h>
 
+#include "mt-gap-histogram.h"
 #include "mt-langfuse-client.h"
 #include "mt-match-summary.h"
+#include "mt-preferences-window.h"
 #include "mt-s3-client.h"
 #include "mt-time.h"
 #include "mt-user-result.h"
@@ -36,12 +39,165 @@ mt_window_get_page (MtWindow *self)
   return gtk_stack_get_visible_child_name (self->stack);
 }
 
+/* The entry after them: a custom range of days. */
+#define CUSTOM_RANGE G_N_ELEMENTS (filter_days)
+
+/* 0 for a custom range. */
 static guint
 selected_days (MtWindow *self)
 {
   guint index = gtk_drop_down_get_selected (self->time_filter);
 
+  if (index == CUSTOM_RANGE)
+    return 0;
   return index < G_N_ELEMENTS (filter_days) ? filter_days[index] : filter_days[0];
+}
+
+/* The custom range */
+
+/* A day written YYYY-MM-DD, as a date that exists. */
+static GDate *
+parse_day (const char *text)
+{
+  int year, month, day, length = 0;
+
+  if (text == NULL || sscanf (text, "%4d-%2d-%2d%n", &year, &month, &day, &length) != 3
+      || text[length] != '\0' || !g_date_valid_dmy (day, month, year))
+    return NULL;
+  return g_date_new_dmy (day, month, year);
+}
+
+static gint64
+day_start_ms (const GDate *date,
+              GTimeZone   *zone)
+{
+  g_autoptr(GDateTime) start = g_date_time_new (zone, g_date_get_year (date), g_date_get_month (date),
+                                                g_date_get_day (date), 0, 0, 0);
+
+  return g_date_time_to_unix (start) * 1000;
+}
+
+/* [@from, @to) from the start of the first day to the end of the last, in
+ * @zone; FALSE with a message saying what to type when the fields are not
+ * a range. */
+static gboolean
+custom_range (MtWindow   *self,
+              GTimeZone  *zone,
+              gint64     *from,
+              gint64     *to,
+              char      **message)
+{
+  g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
+  GDate *first = parse_day (gtk_editable_get_text (GTK_EDITABLE (self->range_from)));
+  GDate *last = parse_day (gtk_editable_get_text (GTK_EDITABLE (self->range_to)));
+  gboolean ok = FALSE;
+
+  if (first == NULL)
+    *message = g_strdup (_("Type the first day as YYYY-MM-DD, or pick it in the calendar."));
+  else if (last == NULL)
+    *message = g_strdup (_("Type the last day as YYYY-MM-DD, or pick it in the calendar."));
+  else if (g_date_compare (first, last) > 0)
+    *message = g_strdup (_("The last day comes before the first: swap them."));
+  else
+    {
+      g_date_add_days (last, 1);
+      *from = day_start_ms (first, zone != NULL ? zone : utc);
+      *to = day_start_ms (last, zone != NULL ? zone : utc);
+      ok = TRUE;
+    }
+  g_clear_pointer (&first, g_date_free);
+  g_clear_pointer (&last, g_date_free);
+  return ok;
+}
+
+static void
+show_range_error (MtWindow   *self,
+                  const char *message)
+{
+  gtk_label_set_text (self->range_error, message != NULL ? message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->range_error), message != NULL);
+}
+
+static void
+update_range_label (MtWindow *self)
+{
+  g_autofree char *label = g_strdup_printf ("%s – %s", gtk_editable_get_text (GTK_EDITABLE (self->range_from)),
+                                            gtk_editable_get_text (GTK_EDITABLE (self->range_to)));
+
+  gtk_menu_button_set_label (self->range_button, label);
+}
+
+static void
+on_range_day_selected (MtWindow *self)
+{
+  g_autoptr(GDateTime) date = gtk_calendar_get_date (self->range_calendar);
+  g_autofree char *text = g_date_time_format (date, "%Y-%m-%d");
+  GtkEntry *filled = self->range_target != NULL ? self->range_target : self->range_from;
+
+  gtk_editable_set_text (GTK_EDITABLE (filled), text);
+  /* A first click picks the first day, a second the last. */
+  self->range_target = filled == self->range_from ? self->range_to : self->range_from;
+}
+
+static void
+on_range_field_focused (GtkEventControllerFocus *controller,
+                        MtWindow                *self)
+{
+  self->range_target = GTK_ENTRY (gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (controller)));
+}
+
+static void
+watch_range_field (MtWindow *self,
+                   GtkEntry *entry)
+{
+  GtkEventController *focus = gtk_event_controller_focus_new ();
+
+  g_signal_connect (focus, "enter", G_CALLBACK (on_range_field_focused), self);
+  gtk_widget_add_controller (GTK_WIDGET (entry), focus);
+}
+
+static void
+update_export_actions (MtWindow *self)
+{
+  gboolean can = self->result != NULL && self->cancellable == NULL && self->export_dialog == NULL
+                 && self->export_cancellable == NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", can);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-menu", can);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->export_button), can);
+}
+
+/* Messages */
+
+static gboolean
+hide_toast (gpointer data)
+{
+  MtWindow *self = data;
+
+  self->toast_timeout = 0;
+  gtk_revealer_set_reveal_child (self->toast_revealer, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+/* A short message at the bottom of the window, for a few seconds. */
+void
+mt_window_show_toast (MtWindow   *self,
+                      const char *text)
+{
+  g_return_if_fail (MT_IS_WINDOW (self));
+
+  gtk_label_set_text (self->toast_label, text);
+  gtk_revealer_set_reveal_child (self->toast_revealer, TRUE);
+  g_clear_handle_id (&self->toast_timeout, g_source_remove);
+  self->toast_timeout = g_timeout_add_seconds (5, hide_toast, self);
+}
+
+static void
+toast_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  mt_window_show_toast (MT_WINDOW (widget), g_variant_get_string (parameter, NULL));
 }
 
 static void
@@ -52,6 +208,7 @@ set_running (MtWindow *self,
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.refresh", !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->time_filter), !running);
+  update_export_actions (self);
 }
 
 /* Configuration */
@@ -176,6 +333,26 @@ add_count (MtWindow   *self,
   add_figure (self, value, caption, NULL);
 }
 
+/* The gaps' spread, as a card of the strip. */
+static void
+add_histogram (MtWindow       *self,
+               MtMatchSummary *summary)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *histogram = mt_gap_histogram_new ();
+  GtkWidget *caption = gtk_label_new (_("Gaps, 10 s to 1 day"));
+
+  gtk_widget_add_css_class (box, "summary-figure");
+  gtk_widget_add_css_class (caption, "dim-label");
+  gtk_widget_add_css_class (caption, "caption");
+  gtk_label_set_xalign (GTK_LABEL (caption), 0);
+  mt_gap_histogram_set_summary (MT_GAP_HISTOGRAM (histogram), summary);
+  gtk_box_append (GTK_BOX (box), histogram);
+  gtk_box_append (GTK_BOX (box), caption);
+  gtk_flow_box_append (self->summary_strip, box);
+  self->gap_histogram = MT_GAP_HISTOGRAM (histogram);
+}
+
 static char *
 format_seconds (gint64 ms)
 {
@@ -230,6 +407,7 @@ show_summary (MtWindow *self)
   else
     add_figure (self, "—", _("Median gap"), _("No pairs, so no gaps"));
   add_figure (self, cost, _("Cost of pairs"), _("The total cost of the traces in pairs"));
+  add_histogram (self, summary);
 
   if (n_incomplete > 0 || !mt_match_result_is_complete (self->result))
     {
@@ -254,11 +432,13 @@ show_result (MtWindow      *self,
   g_autoptr(GPtrArray) users = g_ptr_array_new_full (n, g_object_unref);
 
   g_set_object (&self->result, result);
+  mt_user_detail_set_run (self->detail, self->config, mt_mapping_job_get_s3_client (self->job));
   for (guint i = 0; i < n; i++)
     g_ptr_array_add (users, g_list_model_get_item (G_LIST_MODEL (result), i));
   g_list_store_splice (self->users, 0, g_list_model_get_n_items (G_LIST_MODEL (self->users)),
                        users->pdata, users->len);
   show_summary (self);
+  update_export_actions (self);
   gtk_stack_set_visible_child_name (self->stack, "results");
 }
 
@@ -295,6 +475,21 @@ on_run_done (GObject      *source,
       refresh (self);
       return;
     }
+  if (result != NULL && !mt_match_result_is_complete (result)
+      && g_list_model_get_n_items (G_LIST_MODEL (result)) == 0
+      && mt_match_summary_get_traces_without_user (mt_match_result_get_summary (result)) == 0)
+    {
+      /* Not a single trace could be read: nothing to show but why. */
+      g_autofree char *errors = g_strjoinv ("\n", (char **) mt_match_result_get_errors (result));
+      g_autofree char *message = g_strdup_printf ("%s\n\n%s", errors,
+                                                  _("Check the network and the addresses in Preferences, "
+                                                    "then retry."));
+
+      gtk_label_set_text (self->error_title, _("Nothing Could Be Read"));
+      gtk_label_set_text (self->error_message, message);
+      gtk_stack_set_visible_child_name (self->stack, "error");
+      return;
+    }
   if (result != NULL)
     {
       show_result (self, result);
@@ -319,6 +514,7 @@ refresh (MtWindow *self)
   g_autoptr(GError) error = NULL;
   gint64 now = mt_time_now_ms ();
   guint days = selected_days (self);
+  gint64 from = now - (gint64) days * 86400000, to = now;
 
   if (self->cancellable != NULL)
     return;
@@ -337,6 +533,19 @@ refresh (MtWindow *self)
           gtk_stack_set_visible_child_name (self->stack, "error");
         }
       return;
+    }
+
+  if (days == 0)
+    {
+      g_autofree char *message = NULL;
+
+      /* Whole days in the zone times are shown in. */
+      if (!custom_range (self, self->config->time_zone, &from, &to, &message))
+        {
+          show_range_error (self, message);
+          gtk_menu_button_popup (self->range_button);
+          return;
+        }
     }
 
   if (self->job != NULL)
@@ -358,7 +567,7 @@ refresh (MtWindow *self)
   set_running (self, TRUE);
   update_progress (self);
   gtk_stack_set_visible_child_name (self->stack, "loading");
-  mt_mapping_job_run_async (self->job, now - (gint64) days * 86400000, now, days, self->cancellable,
+  mt_mapping_job_run_async (self->job, from, to, days, self->cancellable,
                             on_run_done, g_object_ref (self));
 }
 
@@ -383,12 +592,160 @@ mt_window_open_demo (MtWindow *self)
   self->demo = TRUE;
   gtk_window_set_title (GTK_WINDOW (self), _("Mealtrace — Demo"));
   g_clear_object (&self->result);
+  mt_user_detail_set_run (self->detail, NULL, NULL);
   g_list_store_remove_all (self->users);
+  update_export_actions (self);
   if (self->cancellable == NULL)
     refresh (self);
   else
     /* The stopped run ends first; the demo's starts after it. */
     self->refresh_when_stopped = TRUE;
+}
+
+/* Export */
+
+static void
+show_export_error (MtWindow     *self,
+                   const GError *error)
+{
+  GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                              GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s",
+                                              _("The Export Was Not Written"));
+
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", error->message);
+  g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_export_written (GObject      *source,
+                   GAsyncResult *res,
+                   gpointer      data)
+{
+  g_autoptr(MtWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = g_steal_pointer (&self->export_target);
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+
+  g_clear_object (&self->export_cancellable);
+  update_export_actions (self);
+  if (!mt_exporter_write_file_finish (MT_EXPORTER (source), res, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_export_error (self, error);
+      return;
+    }
+  g_set_object (&self->last_export, file);
+  path = g_file_get_parse_name (self->last_export);
+  if (self->result != NULL && !mt_match_result_is_complete (self->result))
+    text = g_strdup_printf (_("Exported to %s. The result is incomplete: some users’ data could not all be "
+                              "read, and the export says so."), path);
+  else
+    text = g_strdup_printf (_("Exported to %s"), path);
+  mt_window_show_toast (self, text);
+}
+
+static void
+write_export (MtWindow *self,
+              GFile    *file)
+{
+  g_autoptr(MtExporter) exporter = mt_exporter_new (self->config != NULL ? self->config->time_zone : NULL);
+
+  /* As batch mode writes it: the run's zone, the export's own time. */
+  mt_exporter_set_export_time (exporter, self->export_time);
+  g_set_object (&self->export_target, file);
+  self->export_cancellable = g_cancellable_new ();
+  update_export_actions (self);
+  mt_exporter_write_file_async (exporter, self->result, self->export_format, file, self->export_cancellable,
+                                on_export_written, g_object_ref (self));
+}
+
+static void
+on_export_response (GtkNativeDialog *dialog,
+                    int              response,
+                    MtWindow        *self)
+{
+  g_autoptr(GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  g_clear_object (&self->export_dialog);
+  update_export_actions (self);
+  if (file != NULL && self->result != NULL)
+    write_export (self, file);
+}
+
+void
+mt_window_export (MtWindow       *self,
+                  MtExportFormat  format)
+{
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  g_autofree char *name = NULL;
+
+  g_return_if_fail (MT_IS_WINDOW (self));
+
+  if (self->result == NULL || self->export_dialog != NULL || self->export_cancellable != NULL)
+    return;
+  self->export_format = format;
+  self->export_time = mt_time_now_ms ();
+  name = mt_export_file_name (format, self->export_time, self->config != NULL ? self->config->time_zone : NULL);
+  self->export_dialog = gtk_file_chooser_native_new (format == MT_EXPORT_FORMAT_JSON ? _("Export JSON")
+                                                                                      : _("Export CSV"),
+                                                     GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                     _("_Export"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->export_dialog), TRUE);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->export_dialog), name);
+  if (format == MT_EXPORT_FORMAT_JSON)
+    {
+      gtk_file_filter_set_name (filter, _("JSON files"));
+      gtk_file_filter_add_mime_type (filter, "application/json");
+      gtk_file_filter_add_suffix (filter, "json");
+    }
+  else
+    {
+      gtk_file_filter_set_name (filter, _("CSV files"));
+      gtk_file_filter_add_mime_type (filter, "text/csv");
+      gtk_file_filter_add_suffix (filter, "csv");
+    }
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->export_dialog), filter);
+  g_signal_connect (self->export_dialog, "response", G_CALLBACK (on_export_response), self);
+  update_export_actions (self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->export_dialog));
+}
+
+static void
+export_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  const char *format = g_variant_get_string (parameter, NULL);
+
+  mt_window_export (MT_WINDOW (widget), g_str_equal (format, "csv") ? MT_EXPORT_FORMAT_CSV : MT_EXPORT_FORMAT_JSON);
+}
+
+static void
+export_menu_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  MtWindow *self = MT_WINDOW (widget);
+
+  if (self->result != NULL)
+    gtk_menu_button_popup (self->export_button);
+}
+
+/* Preferences */
+
+static void
+preferences_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  MtWindow *self = MT_WINDOW (widget);
+  GtkWidget *preferences = GTK_WIDGET (mt_preferences_window_new (GTK_WINDOW (self), self->settings));
+
+  gtk_window_present (GTK_WINDOW (preferences));
 }
 
 /* Actions */
@@ -580,6 +937,12 @@ numeric_sorter (const char *property)
 }
 
 static void
+on_selection_changed (MtWindow *self)
+{
+  mt_user_detail_set_user (self->detail, gtk_single_selection_get_selected_item (self->selection));
+}
+
+static void
 setup_user_list (MtWindow *self)
 {
   GtkExpression *user_id = gtk_property_expression_new (MT_TYPE_USER_RESULT, NULL, "user-id");
@@ -608,6 +971,7 @@ setup_user_list (MtWindow *self)
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   gtk_column_view_set_model (self->user_view, GTK_SELECTION_MODEL (self->selection));
+  g_signal_connect_swapped (self->selection, "notify::selected-item", G_CALLBACK (on_selection_changed), self);
 
   g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (on_search_changed), self);
   g_signal_connect_swapped (self->status_filter, "notify::selected", G_CALLBACK (on_status_filter_changed), self);
@@ -618,7 +982,59 @@ setup_user_list (MtWindow *self)
 static void
 on_time_filter_changed (MtWindow *self)
 {
-  g_settings_set_int (self->settings, "time-filter-days", (int) selected_days (self));
+  guint days = selected_days (self);
+
+  g_settings_set_int (self->settings, "time-filter-days", (int) days);
+  gtk_widget_set_visible (GTK_WIDGET (self->range_button), days == 0);
+  if (days == 0 && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_menu_button_popup (self->range_button);
+}
+
+static void
+apply_range_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  MtWindow *self = MT_WINDOW (widget);
+  g_autofree char *message = NULL;
+  gint64 from, to;
+
+  /* The days are checked here; the zone they are read in, at refresh. */
+  if (!custom_range (self, NULL, &from, &to, &message))
+    {
+      show_range_error (self, message);
+      return;
+    }
+  show_range_error (self, NULL);
+  g_settings_set_string (self->settings, "custom-range-from", gtk_editable_get_text (GTK_EDITABLE (self->range_from)));
+  g_settings_set_string (self->settings, "custom-range-to", gtk_editable_get_text (GTK_EDITABLE (self->range_to)));
+  update_range_label (self);
+  gtk_popover_popdown (self->range_popover);
+  refresh (self);
+}
+
+/* The last custom range, or the past week's days. */
+static void
+restore_range (MtWindow *self)
+{
+  g_autofree char *first = g_settings_get_string (self->settings, "custom-range-from");
+  g_autofree char *last = g_settings_get_string (self->settings, "custom-range-to");
+  g_autoptr(GDateTime) today = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) week_ago = g_date_time_add_days (today, -6);
+  GDate *check_first = parse_day (first), *check_last = parse_day (last);
+
+  if (check_first == NULL || check_last == NULL)
+    {
+      g_free (first);
+      g_free (last);
+      first = g_date_time_format (week_ago, "%Y-%m-%d");
+      last = g_date_time_format (today, "%Y-%m-%d");
+    }
+  g_clear_pointer (&check_first, g_date_free);
+  g_clear_pointer (&check_last, g_date_free);
+  gtk_editable_set_text (GTK_EDITABLE (self->range_from), first);
+  gtk_editable_set_text (GTK_EDITABLE (self->range_to), last);
+  update_range_label (self);
 }
 
 static gboolean
@@ -633,6 +1049,8 @@ mt_window_close_request (GtkWindow *window)
   g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
+  if (self->export_dialog != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->export_dialog));
 
   return GTK_WINDOW_CLASS (mt_window_parent_class)->close_request (window);
 }
@@ -644,6 +1062,15 @@ mt_window_dispose (GObject *object)
 
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->toast_timeout, g_source_remove);
+  if (self->export_dialog != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->export_dialog, on_export_response, self);
+      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->export_dialog));
+      g_clear_object (&self->export_dialog);
+    }
+  if (self->selection != NULL)
+    g_signal_handlers_disconnect_by_func (self->selection, on_selection_changed, self);
   g_clear_object (&self->selection);
   g_clear_object (&self->sorted);
   g_clear_object (&self->filtered);
@@ -661,6 +1088,10 @@ mt_window_finalize (GObject *object)
 
   g_clear_object (&self->job);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->export_cancellable);
+  g_clear_object (&self->export_target);
+  g_clear_object (&self->last_export);
+  g_clear_object (&self->preview_cache);
   g_clear_object (&self->result);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->config, mt_config_unref);
@@ -682,6 +1113,13 @@ mt_window_class_init (MtWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/mealtrace/Mealtrace/mt-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MtWindow, time_filter);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, range_button);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, range_popover);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, range_from);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, range_to);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, range_calendar);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, range_error);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, range_apply);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, run_button_stack);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, welcome_message);
@@ -696,11 +1134,20 @@ mt_window_class_init (MtWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MtWindow, status_filter);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, user_view);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, detail_box);
-  gtk_widget_class_bind_template_child (widget_class, MtWindow, detail_placeholder);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, export_button);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, toast_revealer);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, toast_label);
 
   gtk_widget_class_install_action (widget_class, "win.refresh", NULL, refresh_action);
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.export", "s", export_action);
+  gtk_widget_class_install_action (widget_class, "win.export-menu", NULL, export_menu_action);
+  gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_action);
+  gtk_widget_class_install_action (widget_class, "win.toast", "s", toast_action);
+  gtk_widget_class_install_action (widget_class, "win.apply-range", NULL, apply_range_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_comma, GDK_CONTROL_MASK, "win.preferences", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.refresh", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.refresh", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.stop", NULL);
@@ -719,11 +1166,25 @@ mt_window_init (MtWindow *self)
                                g_settings_get_int (self->settings, "window-height"));
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
+  restore_range (self);
+  watch_range_field (self, self->range_from);
+  watch_range_field (self, self->range_to);
+  g_signal_connect_swapped (self->range_calendar, "day-selected", G_CALLBACK (on_range_day_selected), self);
+  gtk_popover_set_default_widget (self->range_popover, GTK_WIDGET (self->range_apply));
   days = g_settings_get_int (self->settings, "time-filter-days");
   for (guint i = 0; i < G_N_ELEMENTS (filter_days); i++)
     if ((int) filter_days[i] == days)
       gtk_drop_down_set_selected (self->time_filter, i);
+  if (days == 0)
+    gtk_drop_down_set_selected (self->time_filter, CUSTOM_RANGE);
+  gtk_widget_set_visible (GTK_WIDGET (self->range_button), days == 0);
   g_signal_connect_swapped (self->time_filter, "notify::selected", G_CALLBACK (on_time_filter_changed), self);
+
+  /* Previews of photos: 128 MiB of decoded pixels at most. */
+  self->preview_cache = mt_preview_cache_new (128 * 1024 * 1024);
+  self->detail = MT_USER_DETAIL (mt_user_detail_new (self->preview_cache));
+  gtk_widget_set_vexpand (GTK_WIDGET (self->detail), TRUE);
+  gtk_box_append (self->detail_box, GTK_WIDGET (self->detail));
 
   setup_user_list (self);
   set_running (self, FALSE);
