@@ -78,6 +78,11 @@ MtMatchResult *mt_window_get_result (MtWindow *self);
 /* The name of the visible page: welcome, ready, loading, error, results. */
 const char    *mt_window_get_page   (MtWindow *self);
 
+/* Shows @result as if a run read it, with @config's zone (%NULL: the
+ * default); previews then have no client. For benchmarks and tests. */
+void           mt_window_show_result (MtWindow      *self,
+                                      MtMatchResult *result,
+                                      MtConfig      *config);
 /* Opens the save dialog of @format's export (as "Export JSON…" does). */
 void           mt_window_export     (MtWindow       *self,
                                      MtExportFormat  format);

@@ -432,7 +432,8 @@ show_result (MtWindow      *self,
   g_autoptr(GPtrArray) users = g_ptr_array_new_full (n, g_object_unref);
 
   g_set_object (&self->result, result);
-  mt_user_detail_set_run (self->detail, self->config, mt_mapping_job_get_s3_client (self->job));
+  mt_user_detail_set_run (self->detail, self->config, self->job != NULL ? mt_mapping_job_get_s3_client (self->job)
+                                                                        : NULL);
   for (guint i = 0; i < n; i++)
     g_ptr_array_add (users, g_list_model_get_item (G_LIST_MODEL (result), i));
   g_list_store_splice (self->users, 0, g_list_model_get_n_items (G_LIST_MODEL (self->users)),
@@ -440,6 +441,21 @@ show_result (MtWindow      *self,
   show_summary (self);
   update_export_actions (self);
   gtk_stack_set_visible_child_name (self->stack, "results");
+}
+
+void
+mt_window_show_result (MtWindow      *self,
+                       MtMatchResult *result,
+                       MtConfig      *config)
+{
+  g_return_if_fail (MT_IS_WINDOW (self));
+  g_return_if_fail (MT_IS_MATCH_RESULT (result));
+
+  if (config != NULL)
+    mt_config_ref (config);
+  g_clear_pointer (&self->config, mt_config_unref);
+  self->config = config;
+  show_result (self, result);
 }
 
 /* Runs */
