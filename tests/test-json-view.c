@@ -1,8 +1,8 @@
 /* test-json-view.c — the JSON viewer in a real display (Xvfb): the copied
  * text, the tree it shows and what starts open, the cost of a 10,000-item
  * array, long strings cut and shown whole, plain and missing values, a new
- * value replacing the old one; saves json-view.png and json-view-dark.png
- * in the build folder to be looked at. */
+ * value replacing the old one; saves json-view.png, json-view-dark.png and
+ * a few more (json-view-*.png) in the build folder to be looked at. */
 
 #include "config.h"
 
@@ -268,6 +268,8 @@ test_tree (Fixture *f, gconstpointer data)
 
   /* Open from the top, down to depth 2. */
   g_assert_true (gtk_expander_get_expanded (find_expander (f, "{ 7 members }")));
+  /* Reached by the keyboard. */
+  g_assert_true (gtk_widget_get_focusable (GTK_WIDGET (find_expander (f, "messages:"))));
   g_assert_true (gtk_expander_get_expanded (find_expander (f, "messages:")));
   g_assert_true (gtk_expander_get_expanded (find_expander (f, "0:")));
   g_assert_nonnull (find_label (f, "role:"));
@@ -403,7 +405,40 @@ test_large_array (Fixture *f, gconstpointer data)
   g_assert_null (find_label (f, "200:"));
   g_assert_cmpuint (count_widgets (GTK_WIDGET (f->view)), <=, closed + 2 * 200 + 10);
 
+  /* A page of small objects: opening them all would cost too much, so all
+   * show their summary. */
+  {
+    g_autoptr(JsonNode) records = json_node_new (JSON_NODE_ARRAY);
+    JsonArray *list = json_array_new ();
+    gint64 start;
+    guint n;
+
+    for (guint i = 0; i < 10000; i++)
+      {
+        JsonObject *record = json_object_new ();
+
+        json_object_set_int_member (record, "kcal", i);
+        json_object_set_string_member (record, "dish", "rice");
+        json_array_add_object_element (list, record);
+      }
+    json_node_take_array (records, list);
+    start = g_get_monotonic_time ();
+    mt_json_view_set_node (f->view, records);
+    settle (f);
+    n = count_widgets (GTK_WIDGET (f->view));
+    g_test_message ("10,000 objects, first page: %u widgets, built and drawn in %" G_GINT64_FORMAT " ms",
+                    n, (g_get_monotonic_time () - start) / 1000 - 300);
+    g_assert_cmpuint (n, <=, 200 * 8);
+    g_assert_false (gtk_expander_get_expanded (find_expander (f, "0:")));
+    g_assert_false (gtk_expander_get_expanded (find_expander (f, "199:")));
+    g_assert_nonnull (find_label (f, "{ 2 members }"));
+    g_assert_null (find_label (f, "200:"));
+    mt_json_view_set_node (f->view, object);
+  }
+
   /* The last page is short. */
+  big = find_expander (f, "big:");
+  gtk_expander_set_expanded (big, TRUE);
   for (int i = 0; i < 48; i++)
     click (find (GTK_WIDGET (f->view), is_button, "Show 200 more…"));
   g_assert_nonnull (find_label (f, "9799:"));
@@ -443,7 +478,12 @@ test_long_string (Fixture *f, gconstpointer data)
   g_autofree char *whole = NULL;
   JsonObject *object = json_object_new ();
   JsonObject *image = json_object_new ();
+  g_autoptr(GString) shown = NULL;
   GtkLabel *label;
+  GtkWidget *cell;
+  guint pieces = 0;
+  gint64 started;
+  int height;
 
   while (url->len < size)
     g_string_append (url, "/9j/4AAQSkZJRgABAQ");
@@ -464,13 +504,38 @@ test_long_string (Fixture *f, gconstpointer data)
   g_assert_nonnull (find_label (f, note));
   save_screenshot (f, "json-view-long-string");
 
+  /* Whole, in labels of 4 KB one under the other: one label cannot lay
+   * out 300 KB. */
   click (find (GTK_WIDGET (f->view), is_button, "Show all"));
-  whole = g_strdup_printf ("\"%s\"", url->str);
-  g_assert_cmpstr (gtk_label_get_text (label), ==, whole);
   g_assert_null (find_label (f, note));
   g_assert_null (find (GTK_WIDGET (f->view), is_button, "Show all"));
-  /* Laid out and drawn whole. */
-  iterate_for (200);
+  label = GTK_LABEL (find (GTK_WIDGET (f->view), is_label_starting, "\"data:image/jpeg;base64,"));
+  g_assert_nonnull (label);
+  cell = gtk_widget_get_parent (GTK_WIDGET (label));
+  shown = g_string_new (NULL);
+  for (GtkWidget *child = gtk_widget_get_first_child (cell); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      g_assert_true (GTK_IS_LABEL (child));
+      g_assert_true (gtk_label_get_selectable (GTK_LABEL (child)));
+      g_assert_true (gtk_widget_has_css_class (child, "json-string"));
+      g_string_append (shown, gtk_label_get_text (GTK_LABEL (child)));
+      pieces++;
+    }
+  whole = g_strdup_printf ("\"%s\"", url->str);
+  g_assert_cmpstr (shown->str, ==, whole);
+  g_assert_cmpuint (pieces, ==, (size + 4095) / 4096);
+
+  /* Laid out whole: a line for every 100 characters or fewer, each within
+   * the window's width. */
+  started = g_get_monotonic_time ();
+  for (int i = 0; i < 30000 && gtk_widget_get_height (cell) <= 14 * (int) (size / 100); i++)
+    iterate_for (1);
+  height = gtk_widget_get_height (cell);
+  g_test_message ("300 KB string: %d px high, laid out in %" G_GINT64_FORMAT " ms",
+                  height, (g_get_monotonic_time () - started) / 1000);
+  g_assert_cmpint (height, >, 14 * (int) (size / 100));
+  g_assert_cmpint (gtk_widget_get_width (cell), <, 720);
+  save_screenshot (f, "json-view-show-all");
 }
 
 static void
@@ -513,6 +578,25 @@ test_plain_values (Fixture *f, gconstpointer data)
   g_assert_cmpstr (text, ==, "{}");
   g_clear_pointer (&text, g_free);
 
+  /* Text that is not UTF-8 (Latin-1 here) reads with U+FFFD in its place,
+   * short or long. */
+  json_node_set_string (string, "caf\xe9 au lait");
+  mt_json_view_set_node (f->view, NULL);
+  mt_json_view_set_node (f->view, string);
+  assert_value_label (f, "\"caf\xef\xbf\xbd au lait\"", "json-string");
+  {
+    g_autoptr(GString) long_text = g_string_new (NULL);
+
+    for (int i = 0; i < 1000; i++)
+      g_string_append (long_text, "caf\xe9 ");
+    json_node_set_string (string, long_text->str);
+    mt_json_view_set_node (f->view, NULL);
+    mt_json_view_set_node (f->view, string);
+    g_assert_nonnull (find_label (f, "… (3000 more characters)"));
+    click (find (GTK_WIDGET (f->view), is_button, "Show all"));
+    g_assert_nonnull (find (GTK_WIDGET (f->view), is_label_starting, "\"caf\xef\xbf\xbd caf"));
+  }
+
   mt_json_view_set_node (f->view, NULL);
   g_assert_null (mt_json_view_get_node (f->view));
   g_assert_nonnull (find_label (f, "None"));
@@ -532,11 +616,14 @@ test_replace (Fixture *f, gconstpointer data)
   g_autoptr(JsonNode) node = NULL;
   g_autofree char *text = NULL;
   GtkWidget *fresh;
+  GtkWidget *old_root;
   guint notified = 0;
 
   g_signal_connect (f->view, "notify::node", G_CALLBACK (on_notify), &notified);
   mt_json_view_set_node (f->view, first);
   g_assert_nonnull (find_label (f, "model:"));
+  old_root = GTK_WIDGET (find_expander (f, "{ 7 members }"));
+  g_object_add_weak_pointer (G_OBJECT (old_root), (gpointer *) &old_root);
   mt_json_view_set_node (f->view, second);
   g_assert_null (find_label (f, "model:"));
   g_assert_null (find_label (f, "{ 7 members }"));
@@ -554,7 +641,8 @@ test_replace (Fixture *f, gconstpointer data)
                    "[\n  {\n    \"food\": \"rice\",\n    \"kcal\": 200\n  },\n"
                    "  {\n    \"food\": \"fish\",\n    \"kcal\": 180\n  }\n]");
 
-  /* No rows of the first value are left behind. */
+  /* The first value's widgets are gone, and no rows are left behind. */
+  g_assert_null (old_root);
   fresh = g_object_ref_sink (mt_json_view_new ());
   mt_json_view_set_node (MT_JSON_VIEW (fresh), second);
   g_assert_cmpuint (count_widgets (GTK_WIDGET (f->view)), ==, count_widgets (fresh));

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mt-preferences-window.h"
+#include "mt-test-ui.h"
 
 /* Secrets no text of the dialog may hold, whole or in part. */
 #define PUBLIC_KEY   "pk-lf-Qm7vX2pL9sKd4TzR"
@@ -74,32 +75,6 @@ settle (void)
 }
 
 /* @widget as drawn, at @width × @height, into screenshots/@name.png. */
-static void
-save_screenshot (GtkWidget  *widget,
-                 GtkNative  *native,
-                 int         width,
-                 int         height,
-                 const char *name)
-{
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *dir = g_test_build_filename (G_TEST_BUILT, "screenshots", NULL);
-  g_autofree char *file = g_strconcat (name, ".png", NULL);
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  GskRenderer *renderer = gtk_native_get_renderer (native);
-
-  g_assert_cmpint (width, >, 0);
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
-
 /* The dialog's whole page, below the fold too. */
 static void
 save_page (Fixture    *f,
@@ -109,7 +84,7 @@ save_page (Fixture    *f,
   GtkWidget *page = gtk_widget_get_first_child (viewport);
 
   settle ();
-  save_screenshot (page, GTK_NATIVE (f->dialog), gtk_widget_get_width (page), gtk_widget_get_height (page), name);
+  mt_test_save_png (page, GTK_NATIVE (f->dialog), gtk_widget_get_width (page), gtk_widget_get_height (page), name);
 }
 
 static void
@@ -444,7 +419,7 @@ test_credentials (Fixture *f, gconstpointer data)
   assert_never_shown (texts, SESSION);
 
   settle ();
-  save_screenshot (GTK_WIDGET (f->dialog), GTK_NATIVE (f->dialog), gtk_widget_get_width (GTK_WIDGET (f->dialog)),
+  mt_test_save_png (GTK_WIDGET (f->dialog), GTK_NATIVE (f->dialog), gtk_widget_get_width (GTK_WIDGET (f->dialog)),
                    gtk_widget_get_height (GTK_WIDGET (f->dialog)), "preferences");
   save_page (f, "preferences-page");
 }

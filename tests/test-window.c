@@ -13,6 +13,8 @@
 #include "mt-loopback-s3.h"
 #include "mt-match-summary.h"
 #include "mt-user-result.h"
+#include "mt-preferences-window.h"
+#include "mt-test-ui.h"
 #include "mt-window-private.h"
 
 typedef struct {
@@ -82,39 +84,10 @@ static void
 save_screenshot (Fixture *f, const char *name)
 {
   GtkWidget *widget = GTK_WIDGET (f->window);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *dir = g_test_build_filename (G_TEST_BUILT, "screenshots", NULL);
-  g_autofree char *file = g_strconcat (name, ".png", NULL);
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  GskRenderer *renderer;
-  int width, height;
 
   /* A new window is laid out on its first frames. */
   run_until (f, laid_out, NULL, 5000);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (width, >, 0);
-  paintable = gtk_widget_paintable_new (widget);
-  renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
-  /* A widget waiting for its new size draws nothing until it has it. */
-  for (gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;;)
-    {
-      g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-
-      gdk_paintable_snapshot (paintable, snapshot, width, height);
-      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-      if (node != NULL || g_get_monotonic_time () > deadline)
-        break;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
+  mt_test_save_png (widget, GTK_NATIVE (widget), gtk_widget_get_width (widget), gtk_widget_get_height (widget), name);
 }
 
 /* One application for the whole program, as a session has: each test
@@ -359,6 +332,24 @@ test_no_credentials (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (text, "MEALTRACE_S3_BUCKET"));
   settle (f);
   save_screenshot (f, "welcome");
+
+  /* Its Preferences button (and Ctrl+,) opens the dialog over the window. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.preferences", NULL));
+  {
+    GListModel *toplevels = gtk_window_get_toplevels ();
+    GtkWindow *preferences = NULL;
+
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+      {
+        g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+        if (MT_IS_PREFERENCES_WINDOW (window))
+          preferences = window;
+      }
+    g_assert_nonnull (preferences);
+    g_assert_true (gtk_window_get_transient_for (preferences) == GTK_WINDOW (f->window));
+    gtk_window_destroy (preferences);
+  }
 }
 
 

@@ -17,9 +17,12 @@
  * members of their own... */
 #define OPEN_LEVELS 2
 #define OPEN_MEMBERS 20
-/* ...while that has built fewer rows than this, so that a page of small
- * objects holding small arrays stays a few hundred rows. */
-#define OPEN_BUDGET 400
+/* ...as long as that costs fewer widgets than this; a page opens all of its
+ * small members or none, so that a page of 200 records stays closed. */
+#define OPEN_BUDGET 1000
+/* Widgets an open object or array costs, roughly: its expander and title,
+ * and a key and a value for each of its @n members. */
+#define OPEN_COST(n) (8 + 2 * (n))
 /* Longer strings (base64 photos in data: URLs) show this many characters
  * until asked for the rest. */
 #define LONG_STRING 2000
@@ -118,8 +121,16 @@ value_label_new (const char *text,
   gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
   /* Wraps at the width it is given; this only keeps its request modest. */
   gtk_label_set_max_width_chars (GTK_LABEL (label), 60);
+  /* A long value's minimum width is measured laid out this wide, not one
+   * character a line: for thousands of characters, seconds instead of
+   * milliseconds. */
+  if (strlen (text) > 200)
+    gtk_label_set_width_chars (GTK_LABEL (label), 20);
+  /* At the top of a row made taller by a wrapped key: with the label
+   * filling it, not aligned in it, which would measure it at each
+   * allocation (seconds, for a photo shown whole). */
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-  gtk_widget_set_valign (label, GTK_ALIGN_START);
+  gtk_label_set_yalign (GTK_LABEL (label), 0.0);
   gtk_widget_set_hexpand (label, TRUE);
   gtk_widget_add_css_class (label, "monospace");
   gtk_widget_add_css_class (label, css_class);
@@ -165,7 +176,7 @@ key_label_new (const char *text,
   gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 32);
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-  gtk_widget_set_valign (label, GTK_ALIGN_START);
+  gtk_label_set_yalign (GTK_LABEL (label), 0.0);
   gtk_widget_add_css_class (label, "monospace");
   gtk_widget_add_css_class (label, is_index ? "json-index" : "json-key");
   return label;
@@ -182,22 +193,80 @@ quoted (const char *text)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+/* A string node's text, made valid UTF-8 (in @valid) if it is not, so that
+ * it can be cut by characters. */
+static const char *
+valid_string (JsonNode  *node,
+              char     **valid)
+{
+  const char *text = json_node_get_string (node);
+
+  if (text == NULL)
+    return "";
+  if (g_utf8_validate (text, -1, NULL))
+    return text;
+  *valid = g_utf8_make_valid (text, -1);
+  return *valid;
+}
+
+/* The whole string replaces the cut one, in labels of at most this many
+ * bytes: a label measures its text unwrapped first, and past about
+ * 250,000 characters (a photo in a data: URL) that overflows Pango's units
+ * and it shows nothing. */
+#define CHUNK 4096
+
 static void
 on_show_all_clicked (GtkButton *button,
                      GtkBox    *cell)
 {
   JsonNode *node = g_object_get_qdata (G_OBJECT (cell), node_quark);
-  GtkWidget *label = gtk_widget_get_first_child (GTK_WIDGET (cell));
-  g_autofree char *text = quoted (json_node_get_string (node));
+  g_autofree char *valid = NULL;
+  const char *text = valid_string (node, &valid);
+  const char *end = text + strlen (text);
 
-  gtk_label_set_text (GTK_LABEL (label), text);
-  gtk_box_remove (cell, gtk_widget_get_last_child (GTK_WIDGET (cell)));
+  while (gtk_widget_get_first_child (GTK_WIDGET (cell)) != NULL)
+    gtk_box_remove (cell, gtk_widget_get_first_child (GTK_WIDGET (cell)));
+  gtk_box_set_spacing (cell, 0);
+
+  /* Each piece quoted by itself, so that no escape is cut in two; the
+   * opening quote on the first, the closing one on the last. */
+  for (const char *p = text; p < end;)
+    {
+      const char *cut = end;
+      g_autoptr(GString) piece = g_string_new (NULL);
+      g_autofree char *raw = NULL;
+      GtkWidget *label;
+
+      if ((gsize) (end - p) > CHUNK)
+        {
+          cut = g_utf8_find_prev_char (p, p + CHUNK + 1);
+          if (cut == NULL || cut <= p)
+            cut = p + CHUNK;
+          /* After a space when there is one near the end: words stay whole. */
+          for (const char *q = cut; q > p + CHUNK - CHUNK / 8; q--)
+            if (q[-1] == ' ')
+              {
+                cut = q;
+                break;
+              }
+        }
+      raw = g_strndup (p, (gsize) (cut - p));
+      mt_json_append_string (piece, raw);
+      if (cut < end)
+        g_string_truncate (piece, piece->len - 1);
+      if (p > text)
+        g_string_erase (piece, 0, 1);
+      label = value_label_new (piece->str, "json-string");
+      gtk_box_append (cell, label);
+      p = cut;
+    }
 }
 
 static GtkWidget *
 string_value_new (JsonNode *node)
 {
-  const char *text = json_node_get_string (node);
+  g_autofree char *valid = NULL;
+  const char *text = valid_string (node, &valid);
   gsize len;
   glong n_chars;
   const char *cut;
@@ -206,8 +275,6 @@ string_value_new (JsonNode *node)
   g_autofree char *note_text = NULL;
   GtkWidget *cell, *label, *footer, *note, *button;
 
-  if (text == NULL)
-    text = "";
   len = strlen (text);
   n_chars = len <= LONG_STRING ? (glong) len : g_utf8_strlen (text, (gssize) len);
   if (n_chars <= LONG_STRING)
@@ -310,11 +377,8 @@ add_row (GtkGrid    *grid,
 
   if (is_container (value) && container_size (value) > 0)
     {
-      guint n = container_size (value);
-      gboolean open = levels > 0 && n <= OPEN_MEMBERS && n <= *budget;
+      gboolean open = levels > 0 && container_size (value) <= OPEN_MEMBERS;
 
-      if (open)
-        *budget -= n;
       gtk_grid_attach (grid, branch_new (text, is_index, value, open, open ? levels - 1 : 0, budget), 0, row, 2, 1);
       return;
     }
@@ -337,6 +401,28 @@ on_show_more_clicked (GtkButton   *button,
   branch_fill (expander, OPEN_LEVELS, &budget);
 }
 
+/* Whether opening the small objects and arrays among @values fits in
+ * @budget; if so, it is spent. */
+static gboolean
+spend_on_page (GPtrArray *values,
+               guint     *budget)
+{
+  guint cost = 0;
+
+  for (guint i = 0; i < values->len; i++)
+    {
+      JsonNode *value = g_ptr_array_index (values, i);
+      guint n = is_container (value) ? container_size (value) : 0;
+
+      if (n > 0 && n <= OPEN_MEMBERS)
+        cost += OPEN_COST (n);
+    }
+  if (cost > *budget)
+    return FALSE;
+  *budget -= cost;
+  return TRUE;
+}
+
 /* Builds the next page of members, and the button for the one after; the
  * small ones among them open down to @levels below. */
 static void
@@ -347,6 +433,8 @@ branch_fill (GtkExpander *expander,
   Branch *branch = g_object_get_qdata (G_OBJECT (expander), branch_quark);
   guint total = container_size (branch->node);
   guint end = MIN (total, branch->shown + PAGE_SIZE);
+  g_autoptr(GPtrArray) names = g_ptr_array_sized_new (end - branch->shown);
+  g_autoptr(GPtrArray) values = g_ptr_array_sized_new (end - branch->shown);
   GtkGrid *grid;
 
   if (branch->grid == NULL)
@@ -356,7 +444,6 @@ branch_fill (GtkExpander *expander,
       gtk_grid_set_row_spacing (GTK_GRID (branch->grid), 2);
       gtk_widget_set_margin_start (branch->grid, INDENT);
       gtk_widget_set_margin_top (branch->grid, 2);
-      gtk_widget_set_margin_bottom (branch->grid, 2);
       gtk_expander_set_child (expander, branch->grid);
     }
   grid = GTK_GRID (branch->grid);
@@ -366,6 +453,7 @@ branch_fill (GtkExpander *expander,
       branch->more = NULL;
     }
 
+  /* The page's members: names (bare pointers into the object) and values. */
   if (JSON_NODE_HOLDS_OBJECT (branch->node))
     {
       JsonObjectIter iter;
@@ -376,9 +464,10 @@ branch_fill (GtkExpander *expander,
       json_object_iter_init_ordered (&iter, json_node_get_object (branch->node));
       while (i < end && json_object_iter_next_ordered (&iter, &name, &member))
         {
-          if (i >= branch->shown)
-            add_row (grid, (int) i, name, FALSE, member, levels, budget);
-          i++;
+          if (i++ < branch->shown)
+            continue;
+          g_ptr_array_add (names, (gpointer) name);
+          g_ptr_array_add (values, member);
         }
     }
   else
@@ -386,11 +475,22 @@ branch_fill (GtkExpander *expander,
       JsonArray *array = json_node_get_array (branch->node);
 
       for (guint i = branch->shown; i < end; i++)
-        {
-          char index[16];
+        g_ptr_array_add (values, json_array_get_element (array, i));
+    }
 
+  if (levels > 0 && !spend_on_page (values, budget))
+    levels = 0;
+  for (guint k = 0; k < values->len; k++)
+    {
+      guint i = branch->shown + k;
+      char index[16];
+
+      if (k < names->len)
+        add_row (grid, (int) i, g_ptr_array_index (names, k), FALSE, g_ptr_array_index (values, k), levels, budget);
+      else
+        {
           g_snprintf (index, sizeof index, "%u", i);
-          add_row (grid, (int) i, index, TRUE, json_array_get_element (array, i), levels, budget);
+          add_row (grid, (int) i, index, TRUE, g_ptr_array_index (values, k), levels, budget);
         }
     }
   branch->shown = end;
@@ -476,8 +576,10 @@ root_new (JsonNode *node)
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     {
+      /* Translators: in place of a trace's input or output that has none. */
       root = gtk_label_new (_("None"));
       gtk_label_set_xalign (GTK_LABEL (root), 0.0);
+      gtk_label_set_yalign (GTK_LABEL (root), 0.0);
       gtk_widget_add_css_class (root, "dim-label");
       gtk_widget_add_css_class (root, "json-none");
     }
@@ -486,7 +588,6 @@ root_new (JsonNode *node)
   else
     root = scalar_value_new (node);
   gtk_widget_set_hexpand (root, TRUE);
-  gtk_widget_set_valign (root, GTK_ALIGN_START);
   return root;
 }
 

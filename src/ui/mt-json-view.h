@@ -22,6 +22,7 @@ GtkWidget *mt_json_view_new      (void);
  * “None”. */
 void       mt_json_view_set_node (MtJsonView *self,
                                   JsonNode   *node);
+/* The node shown, owned by the view; %NULL if none. */
 JsonNode  *mt_json_view_get_node (MtJsonView *self);
 
 /* The whole value as JSON laid out with a 2-space indent, as the Copy

@@ -224,8 +224,8 @@ add_row (GtkWidget   *list,
   return GTK_BOX (texts);
 }
 
-/* A note below a row's subtitle, with an icon; hidden until it has
- * something to say when @text is %NULL. */
+/* A note below a row's subtitle, with an icon, named @name; with @text
+ * %NULL it stays hidden until set_problem() has something to say. */
 static GtkLabel *
 add_note (GtkBox     *texts,
           const char *icon_name,
