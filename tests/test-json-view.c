@@ -242,6 +242,15 @@ save_screenshot (Fixture *f, const char *name)
 
 /* Tests */
 
+/* A photo in a data: URL. Under AddressSanitizer, whose full stacks make
+ * each of Pango's allocations slow, laying out 300 KB takes minutes; the
+ * same paths are taken with less. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LONG_STRING_SIZE (48 * 1024)
+#else
+#define LONG_STRING_SIZE (300 * 1024)
+#endif
+
 static void
 test_to_text (Fixture *f, gconstpointer data)
 {
@@ -433,20 +442,7 @@ test_large_array (Fixture *f, gconstpointer data)
     g_assert_false (gtk_expander_get_expanded (find_expander (f, "199:")));
     g_assert_nonnull (find_label (f, "{ 2 members }"));
     g_assert_null (find_label (f, "200:"));
-    mt_json_view_set_node (f->view, object);
   }
-
-  /* The last page is short. */
-  big = find_expander (f, "big:");
-  gtk_expander_set_expanded (big, TRUE);
-  for (int i = 0; i < 48; i++)
-    click (find (GTK_WIDGET (f->view), is_button, "Show 200 more…"));
-  g_assert_nonnull (find_label (f, "9799:"));
-  g_assert_null (find_label (f, "9800:"));
-  click (find (GTK_WIDGET (f->view), is_button, "Show 200 more…"));
-  g_assert_nonnull (find_label (f, "9999:"));
-  g_assert_nonnull (find_label (f, "69993"));
-  g_assert_null (find (GTK_WIDGET (f->view), is_button, "Show 200 more…"));
 }
 
 static void
@@ -471,7 +467,7 @@ test_short_last_page (Fixture *f, gconstpointer data)
 static void
 test_long_string (Fixture *f, gconstpointer data)
 {
-  const gsize size = 300 * 1024;
+  const gsize size = LONG_STRING_SIZE;
   g_autoptr(GString) url = g_string_new ("data:image/jpeg;base64,");
   g_autoptr(JsonNode) node = NULL;
   g_autofree char *note = NULL;
@@ -531,7 +527,7 @@ test_long_string (Fixture *f, gconstpointer data)
   for (int i = 0; i < 30000 && gtk_widget_get_height (cell) <= 14 * (int) (size / 100); i++)
     iterate_for (1);
   height = gtk_widget_get_height (cell);
-  g_test_message ("300 KB string: %d px high, laid out in %" G_GINT64_FORMAT " ms",
+  g_test_message ("%zu KB string: %d px high, laid out in %" G_GINT64_FORMAT " ms", size / 1024,
                   height, (g_get_monotonic_time () - started) / 1000);
   g_assert_cmpint (height, >, 14 * (int) (size / 100));
   g_assert_cmpint (gtk_widget_get_width (cell), <, 720);

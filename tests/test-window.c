@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <string.h>
 
@@ -374,6 +375,12 @@ exported (Fixture *f, gconstpointer data)
 }
 
 static gboolean
+export_ended (Fixture *f, gconstpointer data)
+{
+  return f->window->export_cancellable == NULL;
+}
+
+static gboolean
 dialog_in (Fixture *f, gconstpointer dir)
 {
   g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (f->window->export_dialog));
@@ -460,6 +467,48 @@ test_export (Fixture *f, gconstpointer data)
     }
   settle (f);
   save_screenshot (f, "export-done");
+
+  /* A file that cannot be written (its folder became a file after it was
+   * chosen): an error dialog says why, and export stays usable. */
+  {
+    g_autofree char *folder = g_build_filename (dir, "blocked", NULL);
+    g_autofree char *target_path = g_build_filename (folder, "export.json", NULL);
+    g_autoptr(GFile) target = g_file_new_for_path (target_path);
+    GListModel *toplevels = gtk_window_get_toplevels ();
+    GtkWindow *alert = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
+    g_clear_object (&f->window->last_export);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.export", "s", "json"));
+    settle (f);
+    g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (f->window->export_dialog), target, &error));
+    g_assert_no_error (error);
+    run_until (f, dialog_in, folder, 10000);
+    g_assert_cmpint (g_rmdir (folder), ==, 0);
+    g_assert_true (g_file_set_contents (folder, "not a folder", -1, NULL));
+    g_signal_emit_by_name (f->window->export_dialog, "response", GTK_RESPONSE_ACCEPT);
+    g_assert_true (run_until (f, export_ended, NULL, 30000));
+    g_assert_null (f->window->last_export);
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+      {
+        g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+        if (GTK_IS_MESSAGE_DIALOG (window))
+          alert = window;
+      }
+    g_assert_nonnull (alert);
+    {
+      g_autofree char *secondary = NULL;
+
+      g_object_get (alert, "secondary-text", &secondary, NULL);
+      g_assert_nonnull (strstr (secondary, "blocked"));
+    }
+    settle (f);
+    mt_test_save_png (GTK_WIDGET (alert), GTK_NATIVE (alert), gtk_widget_get_width (GTK_WIDGET (alert)),
+                      gtk_widget_get_height (GTK_WIDGET (alert)), "export-error");
+    gtk_window_destroy (alert);
+  }
 
   /* A cancelled dialog writes nothing and leaves export usable. */
   g_clear_object (&f->window->last_export);
