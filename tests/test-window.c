@@ -14,6 +14,7 @@
 #include "mt-loopback-s3.h"
 #include "mt-match-summary.h"
 #include "mt-user-result.h"
+#include "mt-photo-viewer.h"
 #include "mt-preferences-window.h"
 #include "mt-test-ui.h"
 #include "mt-window-private.h"
@@ -158,6 +159,29 @@ figure_value (Fixture *f, guint index)
   return gtk_label_get_text (GTK_LABEL (gtk_widget_get_first_child (box)));
 }
 
+/* The first widget under @widget with the style class @name, depth first. */
+static GtkWidget *
+find_styled (GtkWidget *widget, const char *name)
+{
+  if (gtk_widget_has_css_class (widget, name))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_styled (child, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+viewer_done (Fixture *f, gconstpointer viewer)
+{
+  return g_strcmp0 (mt_photo_viewer_get_state ((MtPhotoViewer *) viewer), "loading") != 0;
+}
+
 static gboolean
 previews_loaded (Fixture *f, gconstpointer expected)
 {
@@ -290,6 +314,27 @@ test_demo (Fixture *f, gconstpointer data)
     g_assert_cmpuint (mt_user_detail_get_n_previews_broken (f->window->detail), ==, 0);
     settle (f);
     save_screenshot (f, "demo-detail");
+
+    /* Clicking a preview opens the photo large, decoded. */
+    {
+      GListModel *toplevels = gtk_window_get_toplevels ();
+      MtPhotoViewer *viewer = NULL;
+      GtkWidget *preview = find_styled (GTK_WIDGET (f->window->detail), "photo-preview");
+
+      g_assert_true (GTK_IS_BUTTON (preview));
+      g_signal_emit_by_name (preview, "clicked");
+      for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+        {
+          g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+          if (MT_IS_PHOTO_VIEWER (window))
+            viewer = MT_PHOTO_VIEWER (window);
+        }
+      g_assert_nonnull (viewer);
+      run_until (f, viewer_done, viewer, 30000);
+      g_assert_cmpstr (mt_photo_viewer_get_state (viewer), ==, "photo");
+      gtk_window_destroy (GTK_WINDOW (viewer));
+    }
 
     /* "Copy Image URL": a presigned address of the demo's S3. */
     g_assert_true (mt_user_detail_copy_image_url (f->window->detail, 0));
