@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mt-json-view.h"
+#include "mt-test-ui.h"
 
 typedef struct {
   GtkWindow *window;
@@ -217,27 +218,9 @@ static void
 save_screenshot (Fixture *f, const char *name)
 {
   GtkWidget *widget = GTK_WIDGET (f->window);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *file = g_strconcat (name, ".png", NULL);
-  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, file, NULL);
-  GskRenderer *renderer;
-  int width, height;
 
   settle (f);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (width, >, 0);
-  paintable = gtk_widget_paintable_new (widget);
-  renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
+  mt_test_save_png (widget, GTK_NATIVE (widget), gtk_widget_get_width (widget), gtk_widget_get_height (widget), name);
 }
 
 /* Tests */

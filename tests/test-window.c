@@ -159,6 +159,23 @@ figure_value (Fixture *f, guint index)
   return gtk_label_get_text (GTK_LABEL (gtk_widget_get_first_child (box)));
 }
 
+/* The newest open window of @type, or %NULL. */
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  GtkWindow *found = NULL;
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
+        found = window;
+    }
+  return found;
+}
+
 /* The first widget under @widget with the style class @name, depth first. */
 static GtkWidget *
 find_styled (GtkWidget *widget, const char *name)
@@ -317,19 +334,12 @@ test_demo (Fixture *f, gconstpointer data)
 
     /* Clicking a preview opens the photo large, decoded. */
     {
-      GListModel *toplevels = gtk_window_get_toplevels ();
-      MtPhotoViewer *viewer = NULL;
+      MtPhotoViewer *viewer;
       GtkWidget *preview = find_styled (GTK_WIDGET (f->window->detail), "photo-preview");
 
       g_assert_true (GTK_IS_BUTTON (preview));
       g_signal_emit_by_name (preview, "clicked");
-      for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-        {
-          g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-          if (MT_IS_PHOTO_VIEWER (window))
-            viewer = MT_PHOTO_VIEWER (window);
-        }
+      viewer = (MtPhotoViewer *) find_toplevel (MT_TYPE_PHOTO_VIEWER);
       g_assert_nonnull (viewer);
       run_until (f, viewer_done, viewer, 30000);
       g_assert_cmpstr (mt_photo_viewer_get_state (viewer), ==, "photo");
@@ -396,16 +406,8 @@ test_no_credentials (Fixture *f, gconstpointer data)
   /* Its Preferences button (and Ctrl+,) opens the dialog over the window. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.preferences", NULL));
   {
-    GListModel *toplevels = gtk_window_get_toplevels ();
-    GtkWindow *preferences = NULL;
+    GtkWindow *preferences = find_toplevel (MT_TYPE_PREFERENCES_WINDOW);
 
-    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-      {
-        g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-        if (MT_IS_PREFERENCES_WINDOW (window))
-          preferences = window;
-      }
     g_assert_nonnull (preferences);
     g_assert_true (gtk_window_get_transient_for (preferences) == GTK_WINDOW (f->window));
     gtk_window_destroy (preferences);
@@ -519,8 +521,7 @@ test_export (Fixture *f, gconstpointer data)
     g_autofree char *folder = g_build_filename (dir, "blocked", NULL);
     g_autofree char *target_path = g_build_filename (folder, "export.json", NULL);
     g_autoptr(GFile) target = g_file_new_for_path (target_path);
-    GListModel *toplevels = gtk_window_get_toplevels ();
-    GtkWindow *alert = NULL;
+    GtkWindow *alert;
     g_autoptr(GError) error = NULL;
 
     g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
@@ -535,13 +536,7 @@ test_export (Fixture *f, gconstpointer data)
     g_signal_emit_by_name (f->window->export_dialog, "response", GTK_RESPONSE_ACCEPT);
     g_assert_true (run_until (f, export_ended, NULL, 30000));
     g_assert_null (f->window->last_export);
-    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-      {
-        g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-        if (GTK_IS_MESSAGE_DIALOG (window))
-          alert = window;
-      }
+    alert = find_toplevel (GTK_TYPE_MESSAGE_DIALOG);
     g_assert_nonnull (alert);
     {
       g_autofree char *secondary = NULL;

@@ -233,6 +233,16 @@ show_welcome (MtWindow     *self,
   gtk_stack_set_visible_child_name (self->stack, "welcome");
 }
 
+static void
+show_error (MtWindow   *self,
+            const char *title,
+            const char *message)
+{
+  gtk_label_set_text (self->error_title, title);
+  gtk_label_set_text (self->error_message, message);
+  gtk_stack_set_visible_child_name (self->stack, "error");
+}
+
 /* Progress */
 
 static void
@@ -501,9 +511,7 @@ on_run_done (GObject      *source,
                                                   _("Check the network and the addresses in Preferences, "
                                                     "then retry."));
 
-      gtk_label_set_text (self->error_title, _("Nothing Could Be Read"));
-      gtk_label_set_text (self->error_message, message);
-      gtk_stack_set_visible_child_name (self->stack, "error");
+      show_error (self, _("Nothing Could Be Read"), message);
       return;
     }
   if (result != NULL)
@@ -519,9 +527,7 @@ on_run_done (GObject      *source,
                                                      ? "error" : "ready");
       return;
     }
-  gtk_label_set_text (self->error_title, error_title_of (error));
-  gtk_label_set_text (self->error_message, error->message);
-  gtk_stack_set_visible_child_name (self->stack, "error");
+  show_error (self, error_title_of (error), error->message);
 }
 
 static void
@@ -543,11 +549,7 @@ refresh (MtWindow *self)
       if (g_error_matches (error, MT_CONFIG_ERROR, MT_CONFIG_ERROR_MISSING))
         show_welcome (self, error);
       else
-        {
-          gtk_label_set_text (self->error_title, _("The Settings Are Not Usable"));
-          gtk_label_set_text (self->error_message, error->message);
-          gtk_stack_set_visible_child_name (self->stack, "error");
-        }
+        show_error (self, _("The Settings Are Not Usable"), error->message);
       return;
     }
 
@@ -570,9 +572,7 @@ refresh (MtWindow *self)
   self->job = mt_mapping_job_new (self->config, &error);
   if (self->job == NULL)
     {
-      gtk_label_set_text (self->error_title, _("The Settings Are Not Usable"));
-      gtk_label_set_text (self->error_message, error->message);
-      gtk_stack_set_visible_child_name (self->stack, "error");
+      show_error (self, _("The Settings Are Not Usable"), error->message);
       return;
     }
   g_signal_connect_object (self->job, "notify", G_CALLBACK (on_job_notify), self, 0);
