@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "mt-loopback-langfuse.h"
-#include "mt-loopback-s3.h"
+#include "mt-fake-s3.h"
 
 #define PUBLIC_KEY "pk-lf-batch"
 #define SECRET_KEY "sk-lf-batch-secret-value"
@@ -458,8 +458,8 @@ test_incomplete (Fixture *f, gconstpointer data)
   Outcome o;
 
   /* The whole prefix fails (five attempts), then ana's own folder. */
-  mt_loopback_s3_add_fault (f->s3, MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, 5, "meal-images/");
-  mt_loopback_s3_add_fault (f->s3, MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, 100, "meal-images/ana/");
+  mt_fake_s3_add_fault (f->s3, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 5, "meal-images/");
+  mt_fake_s3_add_fault (f->s3, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 100, "meal-images/ana/");
   o = run_window (f, env, "v2", "result.json", "pairs.csv");
   g_assert_cmpint (o.status, ==, 1);
   g_assert_nonnull (strstr (o.out, "INCOMPLETE"));

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "mt-loopback-langfuse.h"
+#include "mt-fake-langfuse.h"
 #include "mt-langfuse-client.h"
 #include "mt-trace.h"
 
@@ -876,8 +876,8 @@ assert_complete (Fixture *f, MtLangfuseApi api)
 static void
 test_retry_after (Fixture *f, gconstpointer data)
 {
-  const MtLoopbackLangfuseThrottle styles[] = {
-    MT_LOOPBACK_LANGFUSE_THROTTLE_JSON, MT_LOOPBACK_LANGFUSE_THROTTLE_TEXT, MT_LOOPBACK_LANGFUSE_THROTTLE_BODY_ONLY,
+  const MtFakeLangfuseThrottle styles[] = {
+    MT_FAKE_LANGFUSE_THROTTLE_JSON, MT_FAKE_LANGFUSE_THROTTLE_TEXT, MT_FAKE_LANGFUSE_THROTTLE_BODY_ONLY,
   };
 
   populate (f, 30, 5);
@@ -889,15 +889,15 @@ test_retry_after (Fixture *f, gconstpointer data)
       g_clear_object (&f->client);
       f->client = client_new (f, SECRET_KEY);
       mt_loopback_langfuse_reset_counters (f->fake);
-      mt_loopback_langfuse_set_throttle_style (f->fake, styles[i]);
+      mt_fake_langfuse_set_throttle_style (f->fake, styles[i]);
       /* The first request meets a 429 that asks for a second. */
-      mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_THROTTLED, 1, NULL);
+      mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_THROTTLED, 1, NULL);
       start = g_get_monotonic_time ();
       assert_complete (f, MT_LANGFUSE_API_V2);
       waited = (double) (g_get_monotonic_time () - start) / G_TIME_SPAN_MILLISECOND;
       g_test_message ("style %u: done after %.0f ms", i, waited);
       g_assert_cmpfloat (waited, >=, 1000.0);
-      g_assert_cmpuint (mt_loopback_langfuse_get_throttled (f->fake), ==, 1);
+      g_assert_cmpuint (mt_fake_langfuse_get_throttled (f->fake), ==, 1);
       g_assert_cmpuint (mt_langfuse_client_get_retries (f->client), ==, 1);
     }
 }
@@ -914,8 +914,8 @@ on_rate_limited (GObject *client, GParamSpec *pspec, gpointer data)
 static void
 test_rate_limit_announced (Fixture *f, gconstpointer data)
 {
-  const MtLoopbackLangfuseReset styles[] = {
-    MT_LOOPBACK_LANGFUSE_RESET_DATE, MT_LOOPBACK_LANGFUSE_RESET_SECONDS, MT_LOOPBACK_LANGFUSE_RESET_UNIX,
+  const MtFakeLangfuseReset styles[] = {
+    MT_FAKE_LANGFUSE_RESET_DATE, MT_FAKE_LANGFUSE_RESET_SECONDS, MT_FAKE_LANGFUSE_RESET_UNIX,
   };
 
   /* v1: 1,200 traces are 12 pages and their generations 18 more. */
@@ -928,14 +928,14 @@ test_rate_limit_announced (Fixture *f, gconstpointer data)
       f->client = client_new (f, SECRET_KEY);
       g_signal_connect (f->client, "notify::rate-limited", G_CALLBACK (on_rate_limited), &waits);
       mt_loopback_langfuse_reset_counters (f->fake);
-      mt_loopback_langfuse_set_reset_style (f->fake, styles[i]);
-      mt_loopback_langfuse_set_rate_limit (f->fake, 10, 1000, TRUE);
+      mt_fake_langfuse_set_reset_style (f->fake, styles[i]);
+      mt_fake_langfuse_set_rate_limit (f->fake, 10, 1000, TRUE);
       assert_complete (f, MT_LANGFUSE_API_V1);
       g_test_message ("reset style %u: %u requests, %u waits, at most %u in a window", i,
                       mt_loopback_langfuse_get_requests (f->fake), waits,
-                      mt_loopback_langfuse_get_max_per_window (f->fake));
-      g_assert_cmpuint (mt_loopback_langfuse_get_throttled (f->fake), ==, 0);
-      g_assert_cmpuint (mt_loopback_langfuse_get_max_per_window (f->fake), <=, 10);
+                      mt_fake_langfuse_get_max_per_window (f->fake));
+      g_assert_cmpuint (mt_fake_langfuse_get_throttled (f->fake), ==, 0);
+      g_assert_cmpuint (mt_fake_langfuse_get_max_per_window (f->fake), <=, 10);
       g_assert_cmpuint (mt_loopback_langfuse_get_requests (f->fake), >, 20);
       g_assert_cmpuint (waits, >, 0);
       g_assert_false (mt_langfuse_client_get_rate_limited (f->client));
@@ -948,15 +948,15 @@ static void
 test_rate_limit_learnt (Fixture *f, gconstpointer data)
 {
   populate (f, 1200, 17);
-  mt_loopback_langfuse_set_rate_limit (f->fake, 8, 1000, FALSE);
+  mt_fake_langfuse_set_rate_limit (f->fake, 8, 1000, FALSE);
   assert_complete (f, MT_LANGFUSE_API_V1);
   g_test_message ("%u requests, %u throttled", mt_loopback_langfuse_get_requests (f->fake),
-                  mt_loopback_langfuse_get_throttled (f->fake));
+                  mt_fake_langfuse_get_throttled (f->fake));
   /* The first window's burst meets 429s (as many as were in flight at
    * most); after that, none. */
-  g_assert_cmpuint (mt_loopback_langfuse_get_throttled (f->fake), <=, 8);
-  g_assert_cmpuint (mt_loopback_langfuse_get_throttled_windows (f->fake), ==, 1);
-  g_assert_cmpuint (mt_loopback_langfuse_get_max_per_window (f->fake), <=, 8);
+  g_assert_cmpuint (mt_fake_langfuse_get_throttled (f->fake), <=, 8);
+  g_assert_cmpuint (mt_fake_langfuse_get_throttled_windows (f->fake), ==, 1);
+  g_assert_cmpuint (mt_fake_langfuse_get_max_per_window (f->fake), <=, 8);
 }
 
 /* 500, 503, Cloudflare's 524 and a dropped connection: retried. */
@@ -964,12 +964,12 @@ static void
 test_server_errors_retried (Fixture *f, gconstpointer data)
 {
   populate (f, 1200, 19);
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_INTERNAL_ERROR, 1, NULL);
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_NONE, 1, NULL);
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_UNAVAILABLE, 1, NULL);
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_TIMEOUT, 1, NULL);
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_NONE, 1, NULL);
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_RESET, 1, NULL);
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_INTERNAL_ERROR, 1, NULL);
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_NONE, 1, NULL);
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_UNAVAILABLE, 1, NULL);
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_TIMEOUT, 1, NULL);
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_NONE, 1, NULL);
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_RESET, 1, NULL);
   assert_complete (f, MT_LANGFUSE_API_V2);
   /* Each failed request was asked again, once; libsoup itself resends a
    * request whose kept-alive connection dropped, so that one may not count
@@ -980,8 +980,8 @@ test_server_errors_retried (Fixture *f, gconstpointer data)
   g_clear_object (&f->client);
   f->client = client_new (f, SECRET_KEY);
   mt_loopback_langfuse_reset_counters (f->fake);
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_TIMEOUT, 2, "/api/public/observations");
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_RESET, 1, "/api/public/traces");
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_TIMEOUT, 2, "/api/public/observations");
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_RESET, 1, "/api/public/traces");
   assert_complete (f, MT_LANGFUSE_API_V1);
   g_assert_cmpuint (mt_loopback_langfuse_get_requests (f->fake), ==, fewest_requests (f, MT_LANGFUSE_API_V1) + 3);
   g_assert_cmpuint (mt_langfuse_client_get_retries (f->client), >=, 2);
@@ -997,7 +997,7 @@ test_gives_up (Fixture *f, gconstpointer data)
 
   populate (f, 50, 23);
   mt_langfuse_client_set_max_attempts (f->client, 3);
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_INTERNAL_ERROR, 3, NULL);
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_INTERNAL_ERROR, 3, NULL);
   traces = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_SERVER);
@@ -1005,16 +1005,16 @@ test_gives_up (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   /* Dropped connections (libsoup resends some itself). */
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_RESET, 10, NULL);
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_RESET, 10, NULL);
   traces = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NETWORK);
   g_assert_nonnull (strstr (error->message, "network"));
   g_clear_error (&error);
-  mt_loopback_langfuse_clear_faults (f->fake);
+  mt_fake_langfuse_clear_faults (f->fake);
 
   /* 429s with Retry-After: 1, three times: three seconds, then give up. */
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_THROTTLED, 3, NULL);
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_THROTTLED, 3, NULL);
   traces = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED);
@@ -1026,23 +1026,23 @@ static void
 test_malformed (Fixture *f, gconstpointer data)
 {
   const struct {
-    MtLoopbackLangfuseFault fault;
+    MtFakeLangfuseFault fault;
     const char *prefix;
     guint skip;
     MtLangfuseApi api;
     const char *said;
   } cases[] = {
-    { MT_LOOPBACK_LANGFUSE_FAULT_TRUNCATED, "/api/public/v2/", 0, MT_LANGFUSE_API_AUTO,
+    { MT_FAKE_LANGFUSE_FAULT_TRUNCATED, "/api/public/v2/", 0, MT_LANGFUSE_API_AUTO,
       "/api/public/v2/observations?isRootObservation=true, page 1" },
-    { MT_LOOPBACK_LANGFUSE_FAULT_WRONG_SHAPE, "/api/public/v2/", 1, MT_LANGFUSE_API_AUTO,
+    { MT_FAKE_LANGFUSE_FAULT_WRONG_SHAPE, "/api/public/v2/", 1, MT_LANGFUSE_API_AUTO,
       "/api/public/v2/observations?type=GENERATION, page 1" },
-    { MT_LOOPBACK_LANGFUSE_FAULT_BAD_ITEM, "/api/public/traces", 2, MT_LANGFUSE_API_V1, "/api/public/traces, page " },
-    { MT_LOOPBACK_LANGFUSE_FAULT_TRUNCATED, "/api/public/observations", 1, MT_LANGFUSE_API_V1,
+    { MT_FAKE_LANGFUSE_FAULT_BAD_ITEM, "/api/public/traces", 2, MT_LANGFUSE_API_V1, "/api/public/traces, page " },
+    { MT_FAKE_LANGFUSE_FAULT_TRUNCATED, "/api/public/observations", 1, MT_LANGFUSE_API_V1,
       "/api/public/observations?type=GENERATION, page " },
     /* A cursor that leads back to its own page: walked forever. */
-    { MT_LOOPBACK_LANGFUSE_FAULT_STUCK_CURSOR, "/api/public/v2/", 2, MT_LANGFUSE_API_V2, "a cursor that leads back" },
+    { MT_FAKE_LANGFUSE_FAULT_STUCK_CURSOR, "/api/public/v2/", 2, MT_LANGFUSE_API_V2, "a cursor that leads back" },
     /* A page count that promises a million requests for a few items. */
-    { MT_LOOPBACK_LANGFUSE_FAULT_BAD_COUNTS, "/api/public/traces", 0, MT_LANGFUSE_API_V1, "page counts that do not add up" },
+    { MT_FAKE_LANGFUSE_FAULT_BAD_COUNTS, "/api/public/traces", 0, MT_LANGFUSE_API_V1, "page counts that do not add up" },
   };
 
   populate (f, 1500, 29);
@@ -1053,8 +1053,8 @@ test_malformed (Fixture *f, gconstpointer data)
       g_autoptr(GPtrArray) traces = NULL;
       g_autoptr(GError) error = NULL;
 
-      mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_NONE, cases[i].skip, cases[i].prefix);
-      mt_loopback_langfuse_add_fault (f->fake, cases[i].fault, 1, cases[i].prefix);
+      mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_NONE, cases[i].skip, cases[i].prefix);
+      mt_fake_langfuse_add_fault (f->fake, cases[i].fault, 1, cases[i].prefix);
       traces = fetch (f, cases[i].api, NULL, &error);
       g_assert_null (traces);
       g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_MALFORMED);
@@ -1113,11 +1113,11 @@ test_v1_moving_window (Fixture *f, gconstpointer data)
     }
   /* The first four requests for traces each find one more, two minutes
    * old: the recent walk's pages disagree with its first. */
-  mt_loopback_langfuse_add_growth (f->fake, "/api/public/traces", 4, now - 2 * 60000);
+  mt_fake_langfuse_add_growth (f->fake, "/api/public/traces", 4, now - 2 * 60000);
 
   traces = fetch_full (f, f->client, from, now, MT_LANGFUSE_API_V1, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (mt_loopback_langfuse_get_grown (f->fake), ==, 4);
+  g_assert_cmpuint (mt_fake_langfuse_get_grown (f->fake), ==, 4);
   for (guint i = 0; i < 4; i++)
     g_hash_table_add (expected, g_strdup_printf ("grown-%u", i));
   ids = ids_of (traces);
@@ -1131,7 +1131,7 @@ test_v1_moving_window (Fixture *f, gconstpointer data)
 
   /* Arriving without end: given up on, said plainly, nothing returned. */
   g_clear_pointer (&traces, g_ptr_array_unref);
-  mt_loopback_langfuse_add_growth (f->fake, "/api/public/traces", 10000, now - 2 * 60000);
+  mt_fake_langfuse_add_growth (f->fake, "/api/public/traces", 10000, now - 2 * 60000);
   traces = fetch_full (f, f->client, from, now, MT_LANGFUSE_API_V1, NULL, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_FAILED);
@@ -1148,7 +1148,7 @@ test_long_wait (Fixture *f, gconstpointer data)
   gint64 start = g_get_monotonic_time ();
 
   populate (f, 20, 53);
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_THROTTLED_LONG, 1, NULL);
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_THROTTLED_LONG, 1, NULL);
   traces = fetch (f, MT_LANGFUSE_API_AUTO, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_RATE_LIMITED);
@@ -1175,12 +1175,12 @@ test_long_budget (Fixture *f, gconstpointer data)
   gint64 start;
 
   add_trace (f, "only", FROM + 1000, "ana", NULL, NULL);
-  mt_loopback_langfuse_set_rate_limit (f->fake, 2, 3600 * 1000, TRUE);
+  mt_fake_langfuse_set_rate_limit (f->fake, 2, 3600 * 1000, TRUE);
   assert_complete (f, MT_LANGFUSE_API_AUTO);
 
   /* A new window of two, then a fetch of three pages and more. */
   populate (f, 1100, 59);
-  mt_loopback_langfuse_set_rate_limit (f->fake, 2, 3600 * 1000, TRUE);
+  mt_fake_langfuse_set_rate_limit (f->fake, 2, 3600 * 1000, TRUE);
   g_clear_object (&f->client);
   f->client = client_new (f, SECRET_KEY);
   start = g_get_monotonic_time ();
@@ -1191,7 +1191,7 @@ test_long_budget (Fixture *f, gconstpointer data)
   g_assert_true (strstr (error->message, "60 minutes") != NULL || strstr (error->message, "61 minutes") != NULL);
   /* Not the hour: well within a minute even under the sanitizers. */
   g_assert_cmpint (g_get_monotonic_time () - start, <, 60 * G_TIME_SPAN_SECOND);
-  g_assert_cmpuint (mt_loopback_langfuse_get_throttled (f->fake), ==, 0);
+  g_assert_cmpuint (mt_fake_langfuse_get_throttled (f->fake), ==, 0);
 }
 
 /* A window that is empty or outside any calendar is refused. */
@@ -1241,7 +1241,7 @@ test_secret_never_shown (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
 
   populate (f, 10, 37);
-  mt_loopback_langfuse_add_fault (f->fake, MT_LOOPBACK_LANGFUSE_FAULT_ECHO, 1, NULL);
+  mt_fake_langfuse_add_fault (f->fake, MT_FAKE_LANGFUSE_FAULT_ECHO, 1, NULL);
   traces = fetch (f, MT_LANGFUSE_API_V2, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_FAILED);

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "mt-image.h"
-#include "mt-loopback-langfuse.h"
-#include "mt-loopback-s3.h"
+#include "mt-fake-langfuse.h"
+#include "mt-fake-s3.h"
 #include "mt-mapping-job.h"
 #include "mt-match-summary.h"
 #include "mt-trace.h"
@@ -272,8 +272,8 @@ test_whole_prefix_generations_first (Fixture *f, gconstpointer data)
       add_image (f, user, FROM + 5000 + i, "meal.jpg");
       add_image (f, user, FROM + 6000 + i, "snack.jpg");
     }
-  mt_loopback_langfuse_set_stall_ms (f->langfuse, 300);
-  mt_loopback_langfuse_add_fault (f->langfuse, MT_LOOPBACK_LANGFUSE_FAULT_STALL, 1, "/api/public/traces");
+  mt_fake_langfuse_set_stall_ms (f->langfuse, 300);
+  mt_fake_langfuse_add_fault (f->langfuse, MT_FAKE_LANGFUSE_FAULT_STALL, 1, "/api/public/traces");
 
   result = run (job, NULL, &error);
   g_assert_no_error (error);
@@ -303,7 +303,7 @@ test_incomplete_user (Fixture *f, gconstpointer data)
   add_image (f, "z-fine", FROM + 2000, "meal.jpg");
   add_trace (f, "z-broken", FROM + 1000);
   add_image (f, "z-broken", FROM + 2000, "meal.jpg");
-  mt_loopback_s3_add_fault (f->s3, MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, 100, "meal-images/z-broken/");
+  mt_fake_s3_add_fault (f->s3, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 100, "meal-images/z-broken/");
 
   result = run (job, NULL, &error);
   g_assert_no_error (error);
@@ -343,7 +343,7 @@ test_langfuse_down (Fixture *f, gconstpointer data)
 
   populate_small (f);
   mt_langfuse_client_set_max_attempts (mt_mapping_job_get_langfuse_client (job), 2);
-  mt_loopback_langfuse_add_fault (f->langfuse, MT_LOOPBACK_LANGFUSE_FAULT_INTERNAL_ERROR, 100, NULL);
+  mt_fake_langfuse_add_fault (f->langfuse, MT_FAKE_LANGFUSE_FAULT_INTERNAL_ERROR, 100, NULL);
   result = run (job, NULL, &error);
   g_assert_no_error (error);
   g_assert_false (mt_match_result_is_complete (result));
@@ -383,6 +383,69 @@ test_cancel (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mt_mapping_job_get_users_done (job), <, 3000);
 }
 
+/* Requests a run sent to Langfuse's v2 observations. */
+static guint
+v2_requests (Fixture *f)
+{
+  GPtrArray *log = mt_loopback_langfuse_get_log (f->langfuse);
+  guint count = 0;
+
+  for (guint i = 0; i < log->len; i++)
+    count += g_str_has_prefix (g_ptr_array_index (log, i), "/api/public/v2/");
+  return count;
+}
+
+/* A refresh in the same session starts from what the last run learnt: a
+ * self-hosted Langfuse without v2 is not asked for v2 again, and a bucket
+ * in another region is not redirected again. A job that learnt nothing
+ * asks and is redirected, as the first run was. */
+static void
+test_learnt_in_session (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtMappingJob) first = NULL;
+  g_autoptr(MtMappingJob) unlearnt = NULL;
+  g_autoptr(MtMappingJob) learnt = NULL;
+  g_autoptr(MtMatchResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint unlearnt_s3;
+
+  g_clear_object (&f->s3);
+  f->s3 = mt_loopback_s3_new ("eu-west-1", KEY_ID, AWS_SECRET, NULL);
+  mt_loopback_langfuse_set_apis (f->langfuse, TRUE, FALSE);
+  populate_small (f);
+
+  first = job_new (f, AWS_SECRET, NULL);
+  result = run (first, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mt_match_result_get_langfuse_api (result), ==, "v1");
+  g_assert_cmpuint (mt_match_summary_get_total_matched_pairs (mt_match_result_get_summary (result)), ==, 2);
+  g_assert_cmpstr (mt_s3_client_get_region (mt_mapping_job_get_s3_client (first)), ==, "eu-west-1");
+  g_assert_cmpuint (v2_requests (f), >, 0);
+  g_clear_object (&result);
+
+  mt_loopback_langfuse_reset_counters (f->langfuse);
+  mt_loopback_s3_reset_counters (f->s3);
+  unlearnt = job_new (f, AWS_SECRET, NULL);
+  result = run (unlearnt, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (v2_requests (f), >, 0);
+  unlearnt_s3 = mt_loopback_s3_get_requests (f->s3);
+  g_clear_object (&result);
+
+  mt_loopback_langfuse_reset_counters (f->langfuse);
+  mt_loopback_s3_reset_counters (f->s3);
+  learnt = job_new (f, AWS_SECRET, NULL);
+  mt_mapping_job_learn_from (learnt, first);
+  g_assert_cmpstr (mt_s3_client_get_region (mt_mapping_job_get_s3_client (learnt)), ==, "eu-west-1");
+  result = run (learnt, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mt_match_result_get_langfuse_api (result), ==, "v1");
+  g_assert_cmpuint (mt_match_summary_get_total_matched_pairs (mt_match_result_get_summary (result)), ==, 2);
+  g_assert_cmpuint (v2_requests (f), ==, 0);
+  g_assert_cmpuint (mt_loopback_s3_get_requests (f->s3), <, unlearnt_s3);
+  g_assert_cmpuint (mt_s3_client_get_retries (mt_mapping_job_get_s3_client (learnt)), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -398,6 +461,7 @@ main (int argc, char *argv[])
   ADD ("rejected", test_rejected);
   ADD ("langfuse-down", test_langfuse_down);
   ADD ("cancel", test_cancel);
+  ADD ("learnt-in-session", test_learnt_in_session);
 #undef ADD
 
   return g_test_run ();

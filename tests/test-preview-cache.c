@@ -7,7 +7,7 @@
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
-#include "mt-loopback-s3.h"
+#include "mt-fake-s3.h"
 #include "mt-preview-cache.h"
 #include "mt-s3-client.h"
 
@@ -580,7 +580,7 @@ test_fault (Fixture *f, gconstpointer data)
 
   put (f, key, jpeg);
 
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_ACCESS_DENIED, 1, key);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_ACCESS_DENIED, 1, key);
   texture = load (f->cache, key, 256, &error);
   g_assert_null (texture);
   g_assert_error (error, MT_S3_ERROR, MT_S3_ERROR_ACCESS_DENIED);
@@ -590,7 +590,7 @@ test_fault (Fixture *f, gconstpointer data)
 
   /* Every attempt meets a server error. */
   mt_s3_client_set_max_attempts (f->client, 2);
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, 10, key);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 10, key);
   texture = load (f->cache, key, 256, &error);
   g_assert_null (texture);
   g_assert_error (error, MT_S3_ERROR, MT_S3_ERROR_SERVER);
@@ -598,7 +598,7 @@ test_fault (Fixture *f, gconstpointer data)
   g_clear_error (&error);
   g_assert_cmpuint (mt_preview_cache_get_bytes (f->cache), ==, 0);
 
-  mt_loopback_s3_clear_faults (f->fake);
+  mt_fake_s3_clear_faults (f->fake);
   texture = load (f->cache, key, 256, &error);
   g_assert_no_error (error);
   assert_size (texture, 256, 192);

@@ -2,7 +2,7 @@
 
 #include <libsoup/soup.h>
 
-#include "mt-loopback-s3.h"
+#include "mt-fake-s3.h"
 #include "mt-s3-client.h"
 
 #define KEY_ID "AKIAFAKEFAKEFAKE1234"
@@ -289,7 +289,7 @@ test_redirect_not_followed (Fixture *f, gconstpointer data)
   put_many (f, "p/", 3);
   /* A redirect with a Location is not followed blindly: it would carry the
    * session token along, unsigned. */
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_REDIRECT, 1, NULL);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_REDIRECT, 1, NULL);
   expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_WRONG_REGION);
   g_assert_cmpuint (mt_loopback_s3_get_requests (f->fake), ==, 1);
 }
@@ -303,7 +303,7 @@ test_backoff (Fixture *f, gconstpointer data)
 
   put_many (f, "p/", 3);
   mt_s3_client_set_retry_delay_ms (f->client, 40);
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, 3, NULL);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 3, NULL);
   start = g_get_monotonic_time ();
   objects = list (f->client, "p/", NULL, &error);
   g_assert_no_error (error);
@@ -321,7 +321,7 @@ test_retry_after (Fixture *f, gconstpointer data)
 
   put_many (f, "p/", 3);
   /* 429 with Retry-After: 1 is waited out, however short the backoff. */
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_THROTTLED, 1, NULL);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_THROTTLED, 1, NULL);
   start = g_get_monotonic_time ();
   objects = list (f->client, "p/", NULL, &error);
   g_assert_no_error (error);
@@ -383,11 +383,11 @@ test_error_codes (Fixture *f, gconstpointer data)
     g_assert_cmpuint (mt_s3_client_get_retries (c), ==, 0);
   }
   /* A server that echoes what it got: nothing of it reaches the message. */
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_ECHO, 1, NULL);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_ECHO, 1, NULL);
   expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_FAILED);
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_EXPIRED_TOKEN, 1, NULL);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_EXPIRED_TOKEN, 1, NULL);
   expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_EXPIRED_TOKEN);
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_ACCESS_DENIED, 1, NULL);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_ACCESS_DENIED, 1, NULL);
   expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_ACCESS_DENIED);
   mt_loopback_s3_set_clock_offset (f->fake, 3600);
   expect_error (f->client, "p/", MT_S3_ERROR, MT_S3_ERROR_CLOCK_SKEW);
@@ -411,10 +411,10 @@ test_retries_then_success (Fixture *f, gconstpointer data)
 
   put_many (f, "meal-images/user-1/", 1200);
   /* Four failures of four kinds, spread over the two pages. */
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, 1, NULL);
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_SLOW_DOWN, 1, NULL);
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_RESET, 1, NULL);
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_TRUNCATED, 1, NULL);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 1, NULL);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_SLOW_DOWN, 1, NULL);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_RESET, 1, NULL);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_TRUNCATED, 1, NULL);
   objects = list (f->client, "meal-images/user-1/", NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (objects->len, ==, 1200);
@@ -435,11 +435,11 @@ test_retries_then_success (Fixture *f, gconstpointer data)
 static void
 test_retries_exhausted (Fixture *f, gconstpointer data)
 {
-  struct { MtLoopbackS3Fault fault; int code; } cases[] = {
-    { MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, MT_S3_ERROR_SERVER },
-    { MT_LOOPBACK_S3_FAULT_SLOW_DOWN, MT_S3_ERROR_SLOW_DOWN },
-    { MT_LOOPBACK_S3_FAULT_RESET, MT_S3_ERROR_NETWORK },
-    { MT_LOOPBACK_S3_FAULT_TRUNCATED, MT_S3_ERROR_MALFORMED },
+  struct { MtFakeS3Fault fault; int code; } cases[] = {
+    { MT_FAKE_S3_FAULT_INTERNAL_ERROR, MT_S3_ERROR_SERVER },
+    { MT_FAKE_S3_FAULT_SLOW_DOWN, MT_S3_ERROR_SLOW_DOWN },
+    { MT_FAKE_S3_FAULT_RESET, MT_S3_ERROR_NETWORK },
+    { MT_FAKE_S3_FAULT_TRUNCATED, MT_S3_ERROR_MALFORMED },
   };
 
   put_many (f, "p/", 3);
@@ -450,10 +450,10 @@ test_retries_exhausted (Fixture *f, gconstpointer data)
       guint retries = mt_s3_client_get_retries (f->client);
 
       /* A fault that never ends: three attempts, two retries, an error. */
-      mt_loopback_s3_add_fault (f->fake, cases[i].fault, 1000, NULL);
+      mt_fake_s3_add_fault (f->fake, cases[i].fault, 1000, NULL);
       expect_error (f->client, "p/", MT_S3_ERROR, cases[i].code);
       g_assert_cmpuint (mt_s3_client_get_retries (f->client) - retries, ==, 2);
-      mt_loopback_s3_clear_faults (f->fake);
+      mt_fake_s3_clear_faults (f->fake);
     }
   /* And once the fault is gone, all is well again. */
   {
@@ -511,9 +511,9 @@ test_cancel_mid_listing (Fixture *f, gconstpointer data)
 
   put_many (f, "meal-images/user-1/", 5000);
   /* The second page's answer would take 30 s to come. */
-  mt_loopback_s3_set_stall_ms (f->fake, 30000);
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_NONE, 1, NULL);
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_STALL, 1, NULL);
+  mt_fake_s3_set_stall_ms (f->fake, 30000);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_NONE, 1, NULL);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_STALL, 1, NULL);
   g_signal_connect (f->client, "notify::requests", G_CALLBACK (cancel_when_requests), cancellable);
   start = g_get_monotonic_time ();
   objects = list (f->client, "meal-images/user-1/", cancellable, &error);
@@ -555,7 +555,7 @@ test_cancel_while_waiting (Fixture *f, gconstpointer data)
   /* Sleeping between attempts, at least 2.5 s: cancelling does not wait. */
   g_cancellable_reset (cancellable);
   mt_s3_client_set_retry_delay_ms (f->client, 5000);
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, 1, NULL);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 1, NULL);
   mt_s3_client_get_object_async (f->client, "k", 100, cancellable, on_done, &results[2]);
   while (mt_s3_client_get_retries (f->client) == 0)
     g_main_context_iteration (NULL, TRUE);
@@ -629,7 +629,7 @@ test_size_cap (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   /* With no length announced, the cap holds while reading. */
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_CHUNKED, 1, "large");
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_CHUNKED, 1, "large");
   large = get (f->client, "large.jpg", 1000, &error);
   g_assert_null (large);
   g_assert_error (error, MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE);
@@ -637,7 +637,7 @@ test_size_cap (Fixture *f, gconstpointer data)
 
   /* 4 GiB announced, then nothing: refused on the header alone, at once,
    * with nothing allocated for it (the body never comes). */
-  mt_loopback_s3_add_fault (f->fake, MT_LOOPBACK_S3_FAULT_HUGE_OBJECT, 1, "huge");
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_HUGE_OBJECT, 1, "huge");
   start = g_get_monotonic_time ();
   huge = get (f->client, "huge.jpg", 50 * 1024 * 1024, &error);
   g_assert_null (huge);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "mt-exporter.h"
-#include "mt-loopback-langfuse.h"
+#include "mt-fake-langfuse.h"
 #include "mt-loopback-s3.h"
 #include "mt-match-summary.h"
 #include "mt-user-result.h"
@@ -588,7 +588,7 @@ test_error_retry (Fixture *f, gconstpointer data)
   g_setenv ("MEALTRACE_S3_BUCKET", "window-test", TRUE);
 
   /* Every Langfuse request has its connection dropped. */
-  mt_loopback_langfuse_add_fault (langfuse, MT_LOOPBACK_LANGFUSE_FAULT_RESET, 1000, NULL);
+  mt_fake_langfuse_add_fault (langfuse, MT_FAKE_LANGFUSE_FAULT_RESET, 1000, NULL);
   mt_window_start (f->window);
   g_assert_cmpstr (mt_window_get_page (f->window), ==, "loading");
   mt_langfuse_client_set_max_attempts (mt_mapping_job_get_langfuse_client (f->window->job), 1);
@@ -602,7 +602,7 @@ test_error_retry (Fixture *f, gconstpointer data)
   save_screenshot (f, "error");
 
   /* Back up: Retry. */
-  mt_loopback_langfuse_clear_faults (langfuse);
+  mt_fake_langfuse_clear_faults (langfuse);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.refresh", NULL));
   iterate_until_page (f, "results", 60000);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (mt_window_get_result (f->window))), ==, 1);

@@ -73,28 +73,11 @@ struct _MtLoopbackLangfuse
   gboolean sorted;
 
   guint latency_ms;
-  guint stall_ms;
 
-  guint rate_limit;
-  guint rate_window_ms;
-  gboolean rate_announce;
-  gint64 window_start;      /* monotonic ms; 0 before the first request */
-  guint window_count;
-  MtLoopbackLangfuseReset reset_style;
-  MtLoopbackLangfuseThrottle throttle_style;
-
-  guint throttled;
-  guint throttled_windows;  /* windows in which the limit refused a request */
-  gint64 last_throttled_window;
-  guint max_per_window;
   guint repeated_pages;
   GHashTable *served;       /* "path?query" of the pages answered */
   guint repeated_items;
   GHashTable *served_items; /* ids of the items handed out */
-  char *growth_prefix;      /* requests to this path add a trace first */
-  guint growth_left;
-  gint64 growth_time;
-  guint grown;
   GPtrArray *log;
 };
 
@@ -168,7 +151,6 @@ mt_loopback_langfuse_finalize (GObject *object)
   g_ptr_array_unref (self->traces);
   g_hash_table_unref (self->served);
   g_hash_table_unref (self->served_items);
-  g_free (self->growth_prefix);
   g_ptr_array_unref (self->log);
 
   G_OBJECT_CLASS (mt_loopback_langfuse_parent_class)->finalize (object);
@@ -340,16 +322,6 @@ set_error (SoupServerMessage *msg,
   mt_json_writer_string (writer, code);
   mt_json_writer_end_object (writer);
   set_json (msg, status, json);
-}
-
-static void
-set_text (SoupServerMessage *msg,
-          guint              status,
-          const char        *type,
-          const char        *text)
-{
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY, text, strlen (text));
 }
 
 static void
@@ -850,39 +822,11 @@ filter_matches (Filter            *filter,
   return TRUE;
 }
 
-/* What a fault changes in an answer that is otherwise a page. */
-typedef enum {
-  QUIRK_NONE = 0,
-  QUIRK_BROKEN_ITEM = 1 << 0,  /* a last item without a time */
-  QUIRK_STUCK_CURSOR = 1 << 1, /* v2: the cursor asked with, again */
-  QUIRK_BAD_COUNTS = 1 << 2,   /* v1: a page count that does not fit the items */
-} Quirks;
-
-/* Counts the items a page hands out, to see any handed out twice. */
-static void
-note_item (MtLoopbackLangfuse *self,
-           Quirks              quirks,
-           const char         *id)
-{
-  if (quirks == QUIRK_NONE && !g_hash_table_add (self->served_items, g_strdup (id)))
-    self->repeated_items++;
-}
-
-/* Appends a page's last item when the fault asks for a broken one. */
-static void
-write_broken_item (MtJsonWriter *writer)
-{
-  mt_json_writer_begin_object (writer);
-  write_member_string (writer, "id", "broken");
-  write_member_string (writer, "traceId", "broken");
-  mt_json_writer_end_object (writer);
-}
-
 static void
 serve_v2 (MtLoopbackLangfuse *self,
           SoupServerMessage  *msg,
           GHashTable         *query,
-          Quirks              quirks)
+          GPtrArray          *handed)
 {
   g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(MtJsonWriter) writer = mt_json_writer_new (json, FALSE);
@@ -945,18 +889,11 @@ serve_v2 (MtLoopbackLangfuse *self,
   mt_json_writer_begin_object (writer);
   mt_json_writer_member (writer, "data");
   mt_json_writer_begin_array (writer);
-  if ((quirks & QUIRK_STUCK_CURSOR) && param (query, "cursor") != NULL)
-    {
-      g_free (next);
-      next = g_strdup (param (query, "cursor"));
-    }
   for (guint i = 0; i < page->len; i++)
     {
-      note_item (self, quirks, ((StoredObservation *) g_ptr_array_index (page, i))->id);
+      g_ptr_array_add (handed, ((StoredObservation *) g_ptr_array_index (page, i))->id);
       write_observation_v2 (self, writer, g_ptr_array_index (page, i), groups);
     }
-  if (quirks & QUIRK_BROKEN_ITEM)
-    write_broken_item (writer);
   mt_json_writer_end_array (writer);
   mt_json_writer_member (writer, "meta");
   mt_json_writer_begin_object (writer);
@@ -970,8 +907,7 @@ static void
 write_meta_v1 (MtJsonWriter *writer,
                guint64       page,
                guint64       limit,
-               guint         total,
-               Quirks        quirks)
+               guint         total)
 {
   mt_json_writer_member (writer, "meta");
   mt_json_writer_begin_object (writer);
@@ -982,10 +918,7 @@ write_meta_v1 (MtJsonWriter *writer,
   mt_json_writer_member (writer, "totalItems");
   mt_json_writer_int (writer, total);
   mt_json_writer_member (writer, "totalPages");
-  if (quirks & QUIRK_BAD_COUNTS)
-    mt_json_writer_int (writer, 1000000);
-  else
-    mt_json_writer_int (writer, (gint64) ((total + limit - 1) / limit));
+  mt_json_writer_int (writer, (gint64) ((total + limit - 1) / limit));
   mt_json_writer_end_object (writer);
 }
 
@@ -1012,7 +945,7 @@ static void
 serve_v1_traces (MtLoopbackLangfuse *self,
                  SoupServerMessage  *msg,
                  GHashTable         *query,
-                 Quirks              quirks)
+                 GPtrArray          *handed)
 {
   g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(MtJsonWriter) writer = mt_json_writer_new (json, FALSE);
@@ -1066,13 +999,11 @@ serve_v1_traces (MtLoopbackLangfuse *self,
 
       StoredTrace *trace = selected != NULL ? g_ptr_array_index (selected, k) : g_ptr_array_index (self->traces, low + k);
 
-      note_item (self, quirks, trace->id);
+      g_ptr_array_add (handed, trace->id);
       write_trace_v1 (self, writer, trace, groups);
     }
-  if (quirks & QUIRK_BROKEN_ITEM)
-    write_broken_item (writer);
   mt_json_writer_end_array (writer);
-  write_meta_v1 (writer, page, limit, total, quirks);
+  write_meta_v1 (writer, page, limit, total);
   mt_json_writer_end_object (writer);
   set_json (msg, 200, json);
 }
@@ -1081,7 +1012,7 @@ static void
 serve_v1_observations (MtLoopbackLangfuse *self,
                        SoupServerMessage  *msg,
                        GHashTable         *query,
-                       Quirks              quirks)
+                       GPtrArray          *handed)
 {
   g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(MtJsonWriter) writer = mt_json_writer_new (json, FALSE);
@@ -1122,13 +1053,11 @@ serve_v1_observations (MtLoopbackLangfuse *self,
       StoredObservation *observation = selected != NULL ? g_ptr_array_index (selected, i)
                                                       : g_ptr_array_index (filter.base, high - 1 - i);
 
-      note_item (self, quirks, observation->id);
+      g_ptr_array_add (handed, observation->id);
       write_observation_v1 (writer, observation);
     }
-  if (quirks & QUIRK_BROKEN_ITEM)
-    write_broken_item (writer);
   mt_json_writer_end_array (writer);
-  write_meta_v1 (writer, page, limit, total, quirks);
+  write_meta_v1 (writer, page, limit, total);
   mt_json_writer_end_object (writer);
   set_json (msg, 200, json);
 }
@@ -1136,115 +1065,6 @@ serve_v1_observations (MtLoopbackLangfuse *self,
 /* Rate limit */
 
 /* "Mon Nov 23 2026 10:00:00 GMT+0000 (Coordinated Universal Time)" */
-static char *
-javascript_date (gint64 unix_ms)
-{
-  g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (unix_ms / 1000);
-
-  return g_date_time_format (time, "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)");
-}
-
-static void
-set_rate_headers (MtLoopbackLangfuse *self,
-                  SoupMessageHeaders *headers,
-                  gint64              left_ms)
-{
-  g_autofree char *limit = g_strdup_printf ("%u", self->rate_limit);
-  g_autofree char *remaining = g_strdup_printf ("%u", self->rate_limit - MIN (self->window_count, self->rate_limit));
-  g_autofree char *reset = NULL;
-
-  switch (self->reset_style)
-    {
-    case MT_LOOPBACK_LANGFUSE_RESET_SECONDS:
-      reset = g_strdup_printf ("%" G_GINT64_FORMAT, (left_ms + 999) / 1000);
-      break;
-    case MT_LOOPBACK_LANGFUSE_RESET_UNIX:
-      reset = g_strdup_printf ("%" G_GINT64_FORMAT, (g_get_real_time () / 1000 + left_ms + 999) / 1000);
-      break;
-    case MT_LOOPBACK_LANGFUSE_RESET_DATE:
-    default:
-      reset = javascript_date (g_get_real_time () / 1000 + left_ms);
-      break;
-    }
-  soup_message_headers_replace (headers, "X-RateLimit-Limit", limit);
-  soup_message_headers_replace (headers, "X-RateLimit-Remaining", remaining);
-  soup_message_headers_replace (headers, "X-RateLimit-Reset", reset);
-}
-
-static void
-throttle (MtLoopbackLangfuse *self,
-          SoupServerMessage  *msg,
-          gint64              left_ms)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
-  gint64 seconds = MAX ((left_ms + 999) / 1000, 1);
-  g_autofree char *retry_after = g_strdup_printf ("%" G_GINT64_FORMAT, seconds);
-
-  self->throttled++;
-  if (self->throttle_style != MT_LOOPBACK_LANGFUSE_THROTTLE_BODY_ONLY)
-    soup_message_headers_replace (headers, "Retry-After", retry_after);
-  if (self->rate_limit > 0)
-    set_rate_headers (self, headers, left_ms);
-
-  if (self->throttle_style == MT_LOOPBACK_LANGFUSE_THROTTLE_TEXT)
-    set_text (msg, 429, "text/plain; charset=utf-8", "Rate limit exceeded");
-  else
-    {
-      g_autoptr(GString) json = g_string_new (NULL);
-      g_autoptr(MtJsonWriter) writer = mt_json_writer_new (json, FALSE);
-      g_autofree char *reset = mt_time_format_utc (g_get_real_time () / 1000 + left_ms);
-
-      mt_json_writer_begin_object (writer);
-      write_member_string (writer, "message", "Rate limit exceeded");
-      write_member_string (writer, "code", "rate_limited");
-      mt_json_writer_member (writer, "details");
-      mt_json_writer_begin_object (writer);
-      mt_json_writer_member (writer, "retryAfterSeconds");
-      mt_json_writer_int (writer, seconds);
-      mt_json_writer_member (writer, "limit");
-      mt_json_writer_int (writer, self->rate_limit);
-      mt_json_writer_member (writer, "remaining");
-      mt_json_writer_int (writer, 0);
-      write_member_string (writer, "resetAt", reset);
-      mt_json_writer_end_object (writer);
-      mt_json_writer_end_object (writer);
-      set_json (msg, 429, json);
-    }
-}
-
-/* Counts a request against the window; FALSE (and a 429) when it is spent. */
-static gboolean
-admit (MtLoopbackLangfuse *self,
-       SoupServerMessage  *msg)
-{
-  gint64 now = g_get_monotonic_time () / 1000;
-  gint64 left;
-
-  if (self->rate_limit == 0)
-    return TRUE;
-  if (self->window_start == 0 || now >= self->window_start + self->rate_window_ms)
-    {
-      self->window_start = now;
-      self->window_count = 0;
-    }
-  left = self->window_start + self->rate_window_ms - now;
-  if (self->window_count >= self->rate_limit)
-    {
-      if (self->last_throttled_window != self->window_start)
-        {
-          self->last_throttled_window = self->window_start;
-          self->throttled_windows++;
-        }
-      throttle (self, msg, left);
-      return FALSE;
-    }
-  self->window_count++;
-  self->max_per_window = MAX (self->max_per_window, self->window_count);
-  if (self->rate_announce)
-    set_rate_headers (self, soup_server_message_get_response_headers (msg), left);
-  return TRUE;
-}
-
 /* Requests */
 
 static gboolean
@@ -1257,31 +1077,21 @@ authorized (MtLoopbackLangfuse *self,
   return given != NULL && strcmp (given, self->authorization) == 0;
 }
 
-/* A request seen again after a successful answer is a page fetched twice. */
+/* Counts a page and its items as served, to see any handed out twice. */
 static void
 note_served (MtLoopbackLangfuse *self,
              SoupServerMessage  *msg,
-             const char         *path)
+             const char         *path,
+             GPtrArray          *handed)
 {
   const char *raw = g_uri_get_query (soup_server_message_get_uri (msg));
   char *key = g_strconcat (path, "?", raw != NULL ? raw : "", NULL);
 
   if (!g_hash_table_add (self->served, key))
     self->repeated_pages++;
-}
-
-/* Data that arrives while a client reads: a trace before the answer. */
-static void
-grow (MtLoopbackLangfuse *self,
-      const char         *path)
-{
-  g_autofree char *id = NULL;
-
-  if (self->growth_left == 0 || !g_str_has_prefix (path, self->growth_prefix))
-    return;
-  self->growth_left--;
-  id = g_strdup_printf ("grown-%u", self->grown++);
-  mt_loopback_langfuse_add_trace (self, id, self->growth_time, "meal-analysis", "user-grown", NULL, NULL, NULL);
+  for (guint i = 0; i < handed->len; i++)
+    if (!g_hash_table_add (self->served_items, g_strdup (g_ptr_array_index (handed, i))))
+      self->repeated_items++;
 }
 
 static void
@@ -1297,115 +1107,38 @@ handle (SoupServer        *server,
   gboolean v2 = strcmp (path, V2_PATH) == 0;
   gboolean v1_traces = strcmp (path, V1_TRACES_PATH) == 0;
   gboolean v1_observations = strcmp (path, V1_OBSERVATIONS_PATH) == 0;
-  gboolean truncated = FALSE;
-  Quirks quirks = QUIRK_NONE;
-  int fault = MT_LOOPBACK_LANGFUSE_FAULT_NONE;
+  g_autoptr(GPtrArray) handed = g_ptr_array_new ();
+  gboolean served = FALSE;
 
   mt_loopback_server_arrived (self->server, msg);
   g_ptr_array_add (self->log, g_strconcat (path, raw_query != NULL ? "?" : "", raw_query, NULL));
 
-  if (mt_loopback_server_take_fault (self->server, path, &fault))
-    {
-      switch ((MtLoopbackLangfuseFault) fault)
-        {
-        case MT_LOOPBACK_LANGFUSE_FAULT_INTERNAL_ERROR:
-          set_error (msg, 500, "internal_error", "Internal Server Error");
-          mt_loopback_server_delay (self->server, msg, wait_ms);
-          return;
-        case MT_LOOPBACK_LANGFUSE_FAULT_UNAVAILABLE:
-          set_text (msg, 503, "text/plain", "Service Unavailable");
-          mt_loopback_server_delay (self->server, msg, wait_ms);
-          return;
-        case MT_LOOPBACK_LANGFUSE_FAULT_TIMEOUT:
-          set_text (msg, 524, "text/html",
-                    "<!DOCTYPE html><html><head><title>cloud.langfuse.com | 524: A timeout occurred</title></head>"
-                    "<body>The origin web server timed out responding to this request.</body></html>");
-          mt_loopback_server_delay (self->server, msg, wait_ms);
-          return;
-        case MT_LOOPBACK_LANGFUSE_FAULT_RESET:
-          mt_loopback_server_break (self->server, msg, NULL, 0);
-          return;
-        case MT_LOOPBACK_LANGFUSE_FAULT_THROTTLED:
-          throttle (self, msg, 1000);
-          mt_loopback_server_delay (self->server, msg, wait_ms);
-          return;
-        case MT_LOOPBACK_LANGFUSE_FAULT_WRONG_SHAPE:
-          set_text (msg, 200, "application/json", "{\"data\":{\"items\":[]},\"meta\":{\"cursor\":null}}");
-          mt_loopback_server_delay (self->server, msg, wait_ms);
-          return;
-        case MT_LOOPBACK_LANGFUSE_FAULT_ECHO:
-          {
-            const char *given = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                              "Authorization");
-            g_autofree guchar *decoded = NULL;
-            g_autofree char *pair = NULL;
-            g_autofree char *message = NULL;
-            gsize length = 0;
-
-            if (given != NULL && g_str_has_prefix (given, "Basic "))
-              decoded = g_base64_decode (given + strlen ("Basic "), &length);
-            pair = decoded != NULL ? g_strndup ((const char *) decoded, length) : g_strdup ("");
-            message = g_strdup_printf ("Project not allowed for keys %s. Authorization: %s", pair, given);
-            set_error (msg, 400, "invalid_request", message);
-            mt_loopback_server_delay (self->server, msg, wait_ms);
-            return;
-          }
-        case MT_LOOPBACK_LANGFUSE_FAULT_STALL:
-          wait_ms += self->stall_ms;
-          break;
-        case MT_LOOPBACK_LANGFUSE_FAULT_TRUNCATED:
-          truncated = TRUE;
-          break;
-        case MT_LOOPBACK_LANGFUSE_FAULT_BAD_ITEM:
-          quirks |= QUIRK_BROKEN_ITEM;
-          break;
-        case MT_LOOPBACK_LANGFUSE_FAULT_STUCK_CURSOR:
-          quirks |= QUIRK_STUCK_CURSOR;
-          break;
-        case MT_LOOPBACK_LANGFUSE_FAULT_BAD_COUNTS:
-          quirks |= QUIRK_BAD_COUNTS;
-          break;
-        case MT_LOOPBACK_LANGFUSE_FAULT_THROTTLED_LONG:
-          throttle (self, msg, 3600 * 1000);
-          mt_loopback_server_delay (self->server, msg, wait_ms);
-          return;
-        case MT_LOOPBACK_LANGFUSE_FAULT_NONE:
-        default:
-          break;
-        }
-    }
+  if (mt_loopback_server_run_arrived (self->server, msg, path, &wait_ms))
+    return;
 
   if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_GET) != 0)
     set_error (msg, 405, "method_not_allowed", "Method not allowed");
   else if ((v2 && !self->v2) || ((v1_traces || v1_observations) && !self->v1) ||
            (!v2 && !v1_traces && !v1_observations))
     /* A route the server does not have: Next.js's own page. */
-    set_text (msg, 404, "text/html", "<!DOCTYPE html><html><body><h1>404</h1>This page could not be found.</body></html>");
+    mt_loopback_server_answer_text (msg, 404, "text/html", "<!DOCTYPE html><html><body><h1>404</h1>This page could not be found.</body></html>");
   else if (!authorized (self, msg))
     set_error (msg, 401, "authentication_failed", "Invalid credentials. Confirm that you've configured the correct host.");
-  else if (admit (self, msg))
+  else if (!mt_loopback_server_run_admitted (self->server, msg, path))
     {
-      grow (self, path);
       ensure_sorted (self);
       if (v2)
-        serve_v2 (self, msg, query, quirks);
+        serve_v2 (self, msg, query, handed);
       else if (v1_traces)
-        serve_v1_traces (self, msg, query, quirks);
+        serve_v1_traces (self, msg, query, handed);
       else
-        serve_v1_observations (self, msg, query, quirks);
-      if (soup_server_message_get_status (msg) == 200 && quirks == QUIRK_NONE && !truncated)
-        note_served (self, msg, path);
+        serve_v1_observations (self, msg, query, handed);
+      served = soup_server_message_get_status (msg) == 200;
     }
 
-  if (truncated)
-    {
-      SoupMessageBody *body = soup_server_message_get_response_body (msg);
-      g_autoptr(GBytes) whole = soup_message_body_flatten (body);
-
-      soup_message_body_truncate (body);
-      soup_message_body_append (body, SOUP_MEMORY_COPY, g_bytes_get_data (whole, NULL),
-                                g_bytes_get_size (whole) / 2);
-    }
+  /* An answer a hook spoilt does not count as served. */
+  if (!mt_loopback_server_run_answered (self->server, msg, path) && served)
+    note_served (self, msg, path, handed);
   mt_loopback_server_delay (self->server, msg, wait_ms);
 }
 
@@ -1422,6 +1155,21 @@ mt_loopback_langfuse_new (const char *public_key,
   self->authorization = g_strconcat ("Basic ", encoded, NULL);
   self->server = mt_loopback_server_new ("Langfuse", handle, self);
   return self;
+}
+
+MtLoopbackServer *
+mt_loopback_langfuse_get_server (MtLoopbackLangfuse *self)
+{
+  return self->server;
+}
+
+void
+mt_loopback_langfuse_answer_error (SoupServerMessage *msg,
+                                   guint              status,
+                                   const char        *code,
+                                   const char        *message)
+{
+  set_error (msg, status, code, message);
 }
 
 const char *
@@ -1549,77 +1297,10 @@ mt_loopback_langfuse_add_orphan (MtLoopbackLangfuse *self,
 }
 
 void
-mt_loopback_langfuse_add_growth (MtLoopbackLangfuse *self,
-                                 const char         *prefix,
-                                 guint               count,
-                                 gint64              timestamp)
-{
-  g_free (self->growth_prefix);
-  self->growth_prefix = g_strdup (prefix);
-  self->growth_left = count;
-  self->growth_time = timestamp;
-}
-
-guint
-mt_loopback_langfuse_get_grown (MtLoopbackLangfuse *self)
-{
-  return self->grown;
-}
-
-void
 mt_loopback_langfuse_set_latency_ms (MtLoopbackLangfuse *self,
                                      guint               latency_ms)
 {
   self->latency_ms = latency_ms;
-}
-
-void
-mt_loopback_langfuse_set_stall_ms (MtLoopbackLangfuse *self,
-                                   guint               stall_ms)
-{
-  self->stall_ms = stall_ms;
-}
-
-void
-mt_loopback_langfuse_set_rate_limit (MtLoopbackLangfuse *self,
-                                     guint               limit,
-                                     guint               window_ms,
-                                     gboolean            announce)
-{
-  self->rate_limit = limit;
-  self->rate_window_ms = MAX (window_ms, 1);
-  self->rate_announce = announce;
-  self->window_start = 0;
-  self->window_count = 0;
-}
-
-void
-mt_loopback_langfuse_set_reset_style (MtLoopbackLangfuse      *self,
-                                      MtLoopbackLangfuseReset  style)
-{
-  self->reset_style = style;
-}
-
-void
-mt_loopback_langfuse_set_throttle_style (MtLoopbackLangfuse         *self,
-                                         MtLoopbackLangfuseThrottle  style)
-{
-  self->throttle_style = style;
-}
-
-void
-mt_loopback_langfuse_add_fault (MtLoopbackLangfuse      *self,
-                                MtLoopbackLangfuseFault  fault,
-                                guint                    count,
-                                const char              *prefix)
-{
-  mt_loopback_server_add_fault (self->server, fault, count, prefix);
-}
-
-void
-mt_loopback_langfuse_clear_faults (MtLoopbackLangfuse *self)
-{
-  mt_loopback_server_clear_faults (self->server);
 }
 
 guint
@@ -1632,24 +1313,6 @@ guint
 mt_loopback_langfuse_get_max_in_flight (MtLoopbackLangfuse *self)
 {
   return mt_loopback_server_get_max_in_flight (self->server);
-}
-
-guint
-mt_loopback_langfuse_get_throttled (MtLoopbackLangfuse *self)
-{
-  return self->throttled;
-}
-
-guint
-mt_loopback_langfuse_get_throttled_windows (MtLoopbackLangfuse *self)
-{
-  return self->throttled_windows;
-}
-
-guint
-mt_loopback_langfuse_get_max_per_window (MtLoopbackLangfuse *self)
-{
-  return self->max_per_window;
 }
 
 guint
@@ -1674,10 +1337,6 @@ void
 mt_loopback_langfuse_reset_counters (MtLoopbackLangfuse *self)
 {
   mt_loopback_server_reset_counters (self->server);
-  self->throttled = 0;
-  self->throttled_windows = 0;
-  self->last_throttled_window = 0;
-  self->max_per_window = 0;
   self->repeated_pages = 0;
   g_hash_table_remove_all (self->served);
   self->repeated_items = 0;

@@ -29,7 +29,6 @@ struct _MtLoopbackS3
   char *session_token;
   GHashTable *buckets; /* name → GTree of key → StoredObject */
   guint latency_ms;
-  guint stall_ms;
   guint page_size;
   gint64 clock_offset;
   guint wrong_region_status;
@@ -449,24 +448,6 @@ get_object (MtLoopbackS3          *self,
     }
 }
 
-/* Faults and delays */
-
-/* Takes the connection from libsoup and leaves it as the fault says. */
-static void
-break_connection (MtLoopbackS3          *self,
-                  SoupServerMessage *msg,
-                  MtLoopbackS3Fault      fault)
-{
-  static const char huge[] = "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n"
-                             "Content-Length: 4294967296\r\n\r\n\xff\xd8\xff\xe0";
-
-  /* The headers and a first few bytes; the 4 GiB never follow. */
-  if (fault == MT_LOOPBACK_S3_FAULT_HUGE_OBJECT)
-    mt_loopback_server_break (self->server, msg, huge, sizeof huge - 1);
-  else
-    mt_loopback_server_break (self->server, msg, NULL, 0);
-}
-
 static void
 handle (SoupServer        *server,
         SoupServerMessage *msg,
@@ -476,9 +457,8 @@ handle (SoupServer        *server,
 {
   MtLoopbackS3 *self = data;
   g_autofree char *bucket = NULL;
-  const char *key = NULL, *slash;
-  gboolean listing, has_fault;
-  MtLoopbackS3Fault fault;
+  const char *key = NULL, *slash, *target;
+  gboolean listing;
   GTree *objects;
   guint wait_ms = self->latency_ms;
 
@@ -490,114 +470,36 @@ handle (SoupServer        *server,
   if (slash != NULL && slash[1] != '\0')
     key = slash + 1;
   listing = key == NULL;
+  /* What the request is about: the listing's prefix, or the object's key. */
+  if (listing)
+    target = query != NULL && g_hash_table_lookup (query, "prefix") != NULL
+             ? (const char *) g_hash_table_lookup (query, "prefix") : "";
+  else
+    target = key;
+
+  if (mt_loopback_server_run_arrived (self->server, msg, target, &wait_ms))
+    return;
 
   if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_GET) != 0)
+    set_error (msg, 405, "MethodNotAllowed", "The specified method is not allowed.", NULL);
+  else if (check_signature (self, msg, path))
     {
-      set_error (msg, 405, "MethodNotAllowed", "The specified method is not allowed.", NULL);
-      mt_loopback_server_delay (self->server, msg, wait_ms);
-      return;
-    }
-
-  {
-    int code = MT_LOOPBACK_S3_FAULT_NONE;
-
-    has_fault = mt_loopback_server_take_fault (self->server,
-                                           listing ? (query != NULL && g_hash_table_lookup (query, "prefix") != NULL
-                                                      ? (const char *) g_hash_table_lookup (query, "prefix") : "")
-                                                   : key, &code);
-    fault = (MtLoopbackS3Fault) code;
-  }
-  if (has_fault)
-    {
-      switch (fault)
+      objects = g_hash_table_lookup (self->buckets, bucket);
+      if (objects == NULL)
+        set_error (msg, 404, "NoSuchBucket", "The specified bucket does not exist", NULL);
+      else if (mt_loopback_server_run_admitted (self->server, msg, target))
         {
-        case MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR:
-          set_error (msg, 500, "InternalError", "We encountered an internal error. Please try again.", NULL);
-          break;
-        case MT_LOOPBACK_S3_FAULT_SLOW_DOWN:
-          set_error (msg, 503, "SlowDown", "Please reduce your request rate.", NULL);
-          break;
-        case MT_LOOPBACK_S3_FAULT_EXPIRED_TOKEN:
-          set_error (msg, 400, "ExpiredToken", "The provided token has expired.", NULL);
-          break;
-        case MT_LOOPBACK_S3_FAULT_ACCESS_DENIED:
-          set_error (msg, 403, "AccessDenied", "Access Denied", NULL);
-          break;
-        case MT_LOOPBACK_S3_FAULT_THROTTLED:
-          set_error (msg, 429, "TooManyRequests", "Please slow down.", NULL);
-          soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
-          break;
-        case MT_LOOPBACK_S3_FAULT_REDIRECT:
-          {
-            g_autofree char *location = g_uri_to_string (soup_server_message_get_uri (msg));
-
-            set_error (msg, 307, "TemporaryRedirect", "Please re-send this request to the specified temporary endpoint.", NULL);
-            soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Location", location);
-          }
-          break;
-        case MT_LOOPBACK_S3_FAULT_ECHO:
-          {
-            SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
-            g_autofree char *echo = g_strdup_printf ("Bad request from token %s with Authorization %s",
-                                                     soup_message_headers_get_one (in, "x-amz-security-token"),
-                                                     soup_message_headers_get_one (in, "Authorization"));
-
-            set_error (msg, 400, "InvalidRequest", echo, NULL);
-          }
-          break;
-        case MT_LOOPBACK_S3_FAULT_RESET:
-        case MT_LOOPBACK_S3_FAULT_HUGE_OBJECT:
-          break_connection (self, msg, fault);
-          return;
-        case MT_LOOPBACK_S3_FAULT_STALL:
-          wait_ms += self->stall_ms;
-          has_fault = FALSE;
-          break;
-        case MT_LOOPBACK_S3_FAULT_NONE:
-          has_fault = FALSE;
-          break;
-        case MT_LOOPBACK_S3_FAULT_TRUNCATED:
-        case MT_LOOPBACK_S3_FAULT_CHUNKED:
-        default:
-          break;
+          /* A hook answered. */
         }
-      if (has_fault && fault != MT_LOOPBACK_S3_FAULT_TRUNCATED && fault != MT_LOOPBACK_S3_FAULT_CHUNKED)
-        {
-          mt_loopback_server_delay (self->server, msg, wait_ms);
-          return;
-        }
-    }
-
-  if (!check_signature (self, msg, path))
-    {
-      mt_loopback_server_delay (self->server, msg, wait_ms);
-      return;
-    }
-
-  objects = g_hash_table_lookup (self->buckets, bucket);
-  if (objects == NULL)
-    set_error (msg, 404, "NoSuchBucket", "The specified bucket does not exist", NULL);
-  else if (listing)
-    {
-      if (query == NULL || g_strcmp0 (g_hash_table_lookup (query, "list-type"), "2") != 0)
+      else if (!listing)
+        get_object (self, msg, objects, key);
+      else if (query == NULL || g_strcmp0 (g_hash_table_lookup (query, "list-type"), "2") != 0)
         set_error (msg, 400, "InvalidArgument", "Only ListObjectsV2 is spoken here.", NULL);
       else
         list_objects (self, msg, bucket, objects, query);
     }
-  else
-    get_object (self, msg, objects, key);
 
-  if (has_fault && fault == MT_LOOPBACK_S3_FAULT_CHUNKED)
-    soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg), SOUP_ENCODING_CHUNKED);
-  if (has_fault && fault == MT_LOOPBACK_S3_FAULT_TRUNCATED)
-    {
-      SoupMessageBody *body = soup_server_message_get_response_body (msg);
-      g_autoptr(GBytes) whole = soup_message_body_flatten (body);
-      gsize half = g_bytes_get_size (whole) / 2;
-
-      soup_message_body_truncate (body);
-      soup_message_body_append (body, SOUP_MEMORY_COPY, g_bytes_get_data (whole, NULL), half);
-    }
+  mt_loopback_server_run_answered (self->server, msg, target);
   mt_loopback_server_delay (self->server, msg, wait_ms);
 }
 
@@ -617,6 +519,21 @@ mt_loopback_s3_new (const char *region,
   self->session_token = g_strdup (session_token);
   self->server = mt_loopback_server_new ("AmazonS3", handle, self);
   return self;
+}
+
+MtLoopbackServer *
+mt_loopback_s3_get_server (MtLoopbackS3 *self)
+{
+  return self->server;
+}
+
+void
+mt_loopback_s3_answer_error (SoupServerMessage *msg,
+                             guint              status,
+                             const char        *code,
+                             const char        *message)
+{
+  set_error (msg, status, code, message, NULL);
 }
 
 const char *
@@ -674,13 +591,6 @@ mt_loopback_s3_set_latency_ms (MtLoopbackS3 *self,
 }
 
 void
-mt_loopback_s3_set_stall_ms (MtLoopbackS3 *self,
-                         guint     stall_ms)
-{
-  self->stall_ms = stall_ms;
-}
-
-void
 mt_loopback_s3_set_wrong_region_status (MtLoopbackS3 *self,
                                     guint     status)
 {
@@ -699,21 +609,6 @@ mt_loopback_s3_set_page_size (MtLoopbackS3 *self,
                           guint     page_size)
 {
   self->page_size = MAX (page_size, 1);
-}
-
-void
-mt_loopback_s3_add_fault (MtLoopbackS3      *self,
-                      MtLoopbackS3Fault  fault,
-                      guint          count,
-                      const char    *prefix)
-{
-  mt_loopback_server_add_fault (self->server, fault, count, prefix);
-}
-
-void
-mt_loopback_s3_clear_faults (MtLoopbackS3 *self)
-{
-  mt_loopback_server_clear_faults (self->server);
 }
 
 guint

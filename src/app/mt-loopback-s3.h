@@ -5,29 +5,16 @@
  * S3 does: path-style buckets, keys in bytewise order, real pagination with
  * continuation tokens, `encoding-type=url`, SigV4 signatures checked (header
  * and presigned), S3's error documents, and a redirect when a request is
- * signed for the wrong region. Faults are injected on request (tests).
+ * signed for the wrong region. Tests step in through the server's hooks
+ * (tests/fakes/).
  */
 #pragma once
 
 #include <glib-object.h>
 
-G_BEGIN_DECLS
+#include "mt-loopback-server.h"
 
-typedef enum {
-  MT_LOOPBACK_S3_FAULT_NONE,           /* the request passes: to skip requests */
-  MT_LOOPBACK_S3_FAULT_INTERNAL_ERROR, /* 500 InternalError */
-  MT_LOOPBACK_S3_FAULT_SLOW_DOWN,      /* 503 SlowDown */
-  MT_LOOPBACK_S3_FAULT_RESET,          /* the connection closes, no answer */
-  MT_LOOPBACK_S3_FAULT_TRUNCATED,      /* 200 with the XML cut in the middle */
-  MT_LOOPBACK_S3_FAULT_STALL,          /* the answer comes after the stall time */
-  MT_LOOPBACK_S3_FAULT_EXPIRED_TOKEN,  /* 400 ExpiredToken */
-  MT_LOOPBACK_S3_FAULT_ACCESS_DENIED,  /* 403 AccessDenied */
-  MT_LOOPBACK_S3_FAULT_HUGE_OBJECT,    /* 200 announcing 4 GiB, then silence */
-  MT_LOOPBACK_S3_FAULT_THROTTLED,      /* 429 with Retry-After: 1 */
-  MT_LOOPBACK_S3_FAULT_REDIRECT,       /* 307 to the same place, with a Location */
-  MT_LOOPBACK_S3_FAULT_CHUNKED,        /* the object sent chunked, with no length */
-  MT_LOOPBACK_S3_FAULT_ECHO,           /* 400 whose message echoes the request's credentials */
-} MtLoopbackS3Fault;
+G_BEGIN_DECLS
 
 #define MT_TYPE_LOOPBACK_S3 (mt_loopback_s3_get_type ())
 
@@ -39,6 +26,14 @@ MtLoopbackS3   *mt_loopback_s3_new             (const char *region,
                                                 const char *access_key_id,
                                                 const char *secret_access_key,
                                                 const char *session_token);
+
+/* The server underneath, for its hooks. */
+MtLoopbackServer *mt_loopback_s3_get_server (MtLoopbackS3      *self);
+/* Answers @msg with S3's error document. */
+void        mt_loopback_s3_answer_error    (SoupServerMessage *msg,
+                                            guint              status,
+                                            const char        *code,
+                                            const char        *message);
 
 /* http://127.0.0.1:PORT, to use as the S3 endpoint. */
 const char *mt_loopback_s3_get_endpoint    (MtLoopbackS3      *self);
@@ -56,8 +51,6 @@ void        mt_loopback_s3_put             (MtLoopbackS3 *self,
 /* Every answer waits this long first, as a network would. */
 void        mt_loopback_s3_set_latency_ms  (MtLoopbackS3 *self,
                                             guint         latency_ms);
-void        mt_loopback_s3_set_stall_ms    (MtLoopbackS3 *self,
-                                            guint         stall_ms);
 /* How a request signed for another region is answered: 400
  * AuthorizationHeaderMalformed (the default) or 301 PermanentRedirect, both
  * with the bucket's region in x-amz-bucket-region. */
@@ -69,15 +62,6 @@ void        mt_loopback_s3_set_clock_offset (MtLoopbackS3 *self,
 /* The most keys a page holds (S3: 1000). */
 void        mt_loopback_s3_set_page_size   (MtLoopbackS3 *self,
                                             guint         page_size);
-
-/* The next @count requests whose listing prefix or object key starts with
- * @prefix (%NULL: any request) meet @fault. Faults queue up in order. */
-void        mt_loopback_s3_add_fault       (MtLoopbackS3      *self,
-                                            MtLoopbackS3Fault  fault,
-                                            guint              count,
-                                            const char        *prefix);
-
-void        mt_loopback_s3_clear_faults    (MtLoopbackS3      *self);
 
 guint       mt_loopback_s3_get_requests    (MtLoopbackS3      *self);
 guint       mt_loopback_s3_get_max_in_flight (MtLoopbackS3    *self);

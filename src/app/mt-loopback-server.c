@@ -7,12 +7,6 @@
 #include "mt-loopback-server.h"
 
 typedef struct {
-  int fault;
-  guint count;
-  char *prefix;
-} Fault;
-
-typedef struct {
   MtLoopbackServer *self;
   SoupServerMessage *msg;
   GSource *timer;
@@ -22,22 +16,15 @@ struct _MtLoopbackServer
 {
   SoupServer *server;
   char *url;
-  GQueue faults;
+  MtLoopbackHooks hooks;
+  gpointer hook_data;
+  GDestroyNotify hook_destroy;
   GPtrArray *held;  /* broken connections kept open */
   GList *delays;    /* Delayed answers */
   guint requests;
   guint in_flight;
   guint max_in_flight;
 };
-
-static void
-fault_free (gpointer data)
-{
-  Fault *fault = data;
-
-  g_free (fault->prefix);
-  g_free (fault);
-}
 
 static void
 delayed_free (Delayed *delayed)
@@ -57,7 +44,6 @@ mt_loopback_server_new (const char         *server_header,
   g_autoptr(GError) error = NULL;
   GSList *uris;
 
-  g_queue_init (&self->faults);
   self->held = g_ptr_array_new_with_free_func (g_object_unref);
   self->server = soup_server_new ("server-header", server_header, NULL);
   soup_server_add_handler (self->server, NULL, callback, data, NULL);
@@ -77,7 +63,7 @@ mt_loopback_server_free (MtLoopbackServer *self)
   soup_server_disconnect (self->server);
   g_clear_object (&self->server);
   g_ptr_array_unref (self->held);
-  g_queue_clear_full (&self->faults, fault_free);
+  mt_loopback_server_set_hooks (self, NULL, NULL, NULL);
   g_free (self->url);
   g_free (self);
 }
@@ -179,49 +165,80 @@ mt_loopback_server_reset_counters (MtLoopbackServer *self)
 {
   self->requests = 0;
   self->max_in_flight = self->in_flight;
+  if (self->hooks.reset != NULL)
+    self->hooks.reset (self->hook_data);
 }
 
 void
-mt_loopback_server_add_fault (MtLoopbackServer *self,
-                          int           fault,
-                          guint         count,
-                          const char   *prefix)
+mt_loopback_server_set_hooks (MtLoopbackServer      *self,
+                              const MtLoopbackHooks *hooks,
+                              gpointer               data,
+                              GDestroyNotify         destroy)
 {
-  Fault *entry;
+  if (self->hook_destroy != NULL)
+    self->hook_destroy (self->hook_data);
+  memset (&self->hooks, 0, sizeof self->hooks);
+  if (hooks != NULL)
+    self->hooks = *hooks;
+  self->hook_data = data;
+  self->hook_destroy = destroy;
+}
 
-  if (count == 0)
-    return;
-  entry = g_new0 (Fault, 1);
-  entry->fault = fault;
-  entry->count = count;
-  entry->prefix = g_strdup (prefix);
-  g_queue_push_tail (&self->faults, entry);
+gpointer
+mt_loopback_server_get_hook_data (MtLoopbackServer *self)
+{
+  return self->hook_data;
 }
 
 gboolean
-mt_loopback_server_take_fault (MtLoopbackServer *self,
-                           const char   *target,
-                           int          *fault)
+mt_loopback_server_run_arrived (MtLoopbackServer  *self,
+                                SoupServerMessage *msg,
+                                const char        *target,
+                                guint             *delay_ms)
 {
-  for (GList *l = self->faults.head; l != NULL; l = l->next)
+  if (self->hooks.arrived == NULL)
+    return FALSE;
+  switch (self->hooks.arrived (self, msg, target, delay_ms, self->hook_data))
     {
-      Fault *entry = l->data;
-
-      if (entry->prefix != NULL && !g_str_has_prefix (target, entry->prefix))
-        continue;
-      *fault = entry->fault;
-      if (--entry->count == 0)
-        {
-          g_queue_delete_link (&self->faults, l);
-          fault_free (entry);
-        }
+    case MT_LOOPBACK_TAKEN:
       return TRUE;
+    case MT_LOOPBACK_ANSWERED:
+      mt_loopback_server_delay (self, msg, *delay_ms);
+      return TRUE;
+    case MT_LOOPBACK_PASS:
+    default:
+      return FALSE;
     }
-  return FALSE;
+}
+
+gboolean
+mt_loopback_server_run_admitted (MtLoopbackServer  *self,
+                                 SoupServerMessage *msg,
+                                 const char        *target)
+{
+  if (self->hooks.admitted == NULL)
+    return FALSE;
+  return self->hooks.admitted (self, msg, target, self->hook_data) == MT_LOOPBACK_ANSWERED;
+}
+
+gboolean
+mt_loopback_server_run_answered (MtLoopbackServer  *self,
+                                 SoupServerMessage *msg,
+                                 const char        *target)
+{
+  if (self->hooks.answered == NULL)
+    return FALSE;
+  return self->hooks.answered (self, msg, target, self->hook_data);
 }
 
 void
-mt_loopback_server_clear_faults (MtLoopbackServer *self)
+mt_loopback_server_answer_text (SoupServerMessage *msg,
+                                guint              status,
+                                const char        *type,
+                                const char        *text)
 {
-  g_queue_clear_full (&self->faults, fault_free);
+  soup_server_message_set_status (msg, status, NULL);
+  /* set_response appends: what was there before goes first. */
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
+  soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY, text, strlen (text));
 }

@@ -173,6 +173,17 @@ mt_mapping_job_new (MtConfig  *config,
   return g_steal_pointer (&self);
 }
 
+void
+mt_mapping_job_learn_from (MtMappingJob *self,
+                           MtMappingJob *earlier)
+{
+  g_return_if_fail (MT_IS_MAPPING_JOB (self));
+  g_return_if_fail (MT_IS_MAPPING_JOB (earlier));
+
+  mt_langfuse_client_learn_from (self->langfuse, earlier->langfuse);
+  mt_s3_client_learn_from (self->s3, earlier->s3);
+}
+
 MtConfig *
 mt_mapping_job_get_config (MtMappingJob *self)
 {

@@ -44,6 +44,12 @@ G_DECLARE_FINAL_TYPE (MtMappingJob, mt_mapping_job, MT, MAPPING_JOB, GObject)
 MtMappingJob   *mt_mapping_job_new              (MtConfig            *config,
                                                  GError             **error);
 
+/* Takes over what @earlier's clients learnt of the same servers (the
+ * Langfuse generation, the rate limit, the bucket's region): a refresh in
+ * the same session starts where the last one ended. */
+void            mt_mapping_job_learn_from       (MtMappingJob        *self,
+                                                 MtMappingJob        *earlier);
+
 MtConfig       *mt_mapping_job_get_config       (MtMappingJob        *self);
 MtLangfuseClient *mt_mapping_job_get_langfuse_client (MtMappingJob   *self);
 MtS3Client     *mt_mapping_job_get_s3_client    (MtMappingJob        *self);

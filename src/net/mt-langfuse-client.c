@@ -391,6 +391,20 @@ mt_langfuse_client_get_base_url (MtLangfuseClient *self)
   return self->base_url;
 }
 
+void
+mt_langfuse_client_learn_from (MtLangfuseClient *self,
+                               MtLangfuseClient *earlier)
+{
+  g_return_if_fail (MT_IS_LANGFUSE_CLIENT (self));
+  g_return_if_fail (MT_IS_LANGFUSE_CLIENT (earlier));
+
+  if (self == earlier || strcmp (self->base_url, earlier->base_url) != 0 ||
+      strcmp (self->authorization, earlier->authorization) != 0)
+    return;
+  self->detected = earlier->detected;
+  mt_rate_limit_copy_from (self->rate, earlier->rate);
+}
+
 MtLangfuseApi
 mt_langfuse_client_get_detected_api (MtLangfuseClient *self)
 {

@@ -83,6 +83,13 @@ const char   *mt_langfuse_client_get_base_url       (MtLangfuseClient *self);
 /* The generation "auto" settled on, once it has (else AUTO). */
 MtLangfuseApi mt_langfuse_client_get_detected_api   (MtLangfuseClient *self);
 
+/* Takes over what @earlier learnt of the same server with the same keys:
+ * the generation "auto" settled on and the rate limit (with any wait it
+ * asked for), so that a new fetch in the same session neither asks again
+ * nor runs into the limit. Nothing when the server or keys differ. */
+void          mt_langfuse_client_learn_from         (MtLangfuseClient *self,
+                                                     MtLangfuseClient *earlier);
+
 /* Requests in flight at most (default 8), attempts per request (5), the
  * first retry's pause (200 ms), as for MtHttp. */
 void          mt_langfuse_client_set_max_in_flight  (MtLangfuseClient *self,

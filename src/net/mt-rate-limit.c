@@ -47,6 +47,13 @@ mt_rate_limit_free (MtRateLimit *self)
   g_free (self);
 }
 
+void
+mt_rate_limit_copy_from (MtRateLimit       *self,
+                         const MtRateLimit *other)
+{
+  *self = *other;
+}
+
 static void
 turn_if_due (MtRateLimit *self,
              gint64       now)

@@ -49,6 +49,9 @@ gint64       mt_rate_limit_get_wait      (MtRateLimit *self,
 /* Whether a limit is known, and what is left of the window (G_MAXINT when
  * nothing is known). */
 gboolean     mt_rate_limit_is_known      (MtRateLimit *self);
+/* Makes @self know all @other knows (both on the same monotonic clock). */
+void         mt_rate_limit_copy_from     (MtRateLimit       *self,
+                                          const MtRateLimit *other);
 gint         mt_rate_limit_get_remaining (MtRateLimit *self,
                                           gint64       now);
 

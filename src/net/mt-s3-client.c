@@ -24,6 +24,7 @@ struct _MtS3Client
   char *bucket;
   char *endpoint_url;
   char *region;
+  char *first_region; /* the one it was made with */
   MtS3Endpoint *endpoint;
   MtHttp *http;
 };
@@ -62,6 +63,7 @@ mt_s3_client_finalize (GObject *object)
   g_clear_pointer (&self->credentials, mt_aws_credentials_unref);
   g_free (self->bucket);
   g_free (self->endpoint_url);
+  g_free (self->first_region);
   g_free (self->region);
   g_clear_pointer (&self->endpoint, mt_s3_endpoint_free);
   g_clear_object (&self->http);
@@ -191,6 +193,7 @@ mt_s3_client_new (MtAwsCredentials  *credentials,
   self->bucket = g_strdup (bucket);
   self->endpoint_url = g_strdup (endpoint_url);
   self->region = g_strdup (region);
+  self->first_region = g_strdup (region);
   self->endpoint = endpoint;
   return g_steal_pointer (&self);
 }
@@ -516,6 +519,20 @@ set_region (MtS3Client *self,
   g_free (self->region);
   self->region = g_strdup (region);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGION]);
+}
+
+void
+mt_s3_client_learn_from (MtS3Client *self,
+                         MtS3Client *earlier)
+{
+  g_return_if_fail (MT_IS_S3_CLIENT (self));
+  g_return_if_fail (MT_IS_S3_CLIENT (earlier));
+
+  if (self == earlier || g_strcmp0 (self->endpoint_url, earlier->endpoint_url) != 0 ||
+      strcmp (self->bucket, earlier->bucket) != 0 || strcmp (self->first_region, earlier->first_region) != 0 ||
+      strcmp (self->region, earlier->region) == 0)
+    return;
+  set_region (self, earlier->region);
 }
 
 /* How long the server asked to wait (Retry-After), at most five minutes. */

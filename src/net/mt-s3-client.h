@@ -61,6 +61,12 @@ const char *mt_s3_client_get_bucket         (MtS3Client          *self);
 /* The region requests go to; it changes when S3 redirects. */
 const char *mt_s3_client_get_region         (MtS3Client          *self);
 
+/* Takes over the region @earlier learnt for the same bucket at the same
+ * endpoint, when both started from the same region, so that a new fetch in
+ * the same session is not redirected again. */
+void        mt_s3_client_learn_from         (MtS3Client          *self,
+                                             MtS3Client          *earlier);
+
 /* Requests in flight at most, across all operations (default 16). */
 guint       mt_s3_client_get_max_in_flight  (MtS3Client          *self);
 void        mt_s3_client_set_max_in_flight  (MtS3Client          *self,

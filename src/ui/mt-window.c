@@ -533,6 +533,7 @@ on_run_done (GObject      *source,
 static void
 refresh (MtWindow *self)
 {
+  g_autoptr(MtMappingJob) job = NULL;
   g_autoptr(GError) error = NULL;
   gint64 now = mt_time_now_ms ();
   guint days = selected_days (self);
@@ -566,10 +567,15 @@ refresh (MtWindow *self)
         }
     }
 
+  job = mt_mapping_job_new (self->config, &error);
   if (self->job != NULL)
-    g_signal_handlers_disconnect_by_func (self->job, on_job_notify, self);
-  g_clear_object (&self->job);
-  self->job = mt_mapping_job_new (self->config, &error);
+    {
+      /* The same session: what the last run learnt of the servers holds. */
+      if (job != NULL)
+        mt_mapping_job_learn_from (job, self->job);
+      g_signal_handlers_disconnect_by_func (self->job, on_job_notify, self);
+    }
+  g_set_object (&self->job, job);
   if (self->job == NULL)
     {
       show_error (self, _("The Settings Are Not Usable"), error->message);
