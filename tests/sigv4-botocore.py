@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Signs several hundred generated S3 requests with Mealtrace and with
 botocore (AWS's own Python signer) at the same instant, and checks that the
-Authorization headers and presigned URLs agree byte for byte.
+Authorization headers and presigned URLs agree byte for byte. Then asks
+Mealtrace's S3 client itself for presigned URLs of generated object keys
+(AWS hosts virtual-hosted and path style, custom endpoints with ports and
+paths) and checks them against botocore's for the same object.
 
 Usage: sigv4-botocore.py SIGV4_SIGN_PROGRAM [COUNT]
 The seed is random each run and printed; MT_SIGV4_SEED=N repeats a run.
@@ -37,6 +40,9 @@ VALUE_PIECES = KEY_PIECES + [
     "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=", "==", "/", "a/b=c",
 ]
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1", "us-west-2"]
+ENDPOINTS = [None, None, "http://127.0.0.1:9000", "https://minio.example.com",
+             "https://storage.example.com:8443/s3/", "http://[::1]:9000", "https://s3.example.com:443"]
+BUCKETS = ["meals", "meal-photos", "meal.photos.example", "service-dietfit-20250526115059333100000001"]
 
 
 def random_text(rng, pieces, low, high):
@@ -88,6 +94,53 @@ def generate(rng, index):
     }
 
 
+def generate_object(rng):
+    """An object for the S3 client to presign, and the URL S3 addresses it by."""
+    bucket = rng.choice(BUCKETS)
+    region = rng.choice(REGIONS)
+    endpoint = rng.choice(ENDPOINTS)
+    key = random_text(rng, KEY_PIECES, 1, 8)
+    encoded = percent_encode(key, safe="/~")
+    if endpoint is None:
+        if "." in bucket:
+            base = f"https://s3.{region}.amazonaws.com/{bucket}"
+        else:
+            base = f"https://{bucket}.s3.{region}.amazonaws.com"
+    else:
+        scheme, rest = endpoint.split("://", 1)
+        hostport, _, path = rest.partition("/")
+        if hostport.endswith(":443") and scheme == "https":
+            hostport = hostport[:-4]
+        path = path.rstrip("/")
+        base = f"{scheme}://{hostport}" + (f"/{path}" if path else "") + f"/{bucket}"
+    req = generate(rng, 0)
+    return {
+        "key": key,
+        "bucket": bucket,
+        "endpoint_url": endpoint,
+        "access_key": req["access_key"],
+        "secret_key": req["secret_key"],
+        "token": req["token"],
+        "region": region,
+        "time": req["time"],
+        "expires": req["expires"],
+    }, base + "/" + encoded
+
+
+def botocore_presign(obj, url):
+    """botocore's presigned URL for @url, at the object's instant."""
+    creds = Credentials(obj["access_key"], obj["secret_key"], obj["token"])
+    stamp = datetime.datetime.fromtimestamp(obj["time"], datetime.timezone.utc).strftime(SIGV4_TIMESTAMP)
+    auth = S3SigV4QueryAuth(creds, "s3", obj["region"], expires=obj["expires"])
+    request = AWSRequest(method="GET", url=url, headers={})
+    request.context["timestamp"] = stamp
+    auth._modify_request_before_signing(request)
+    canonical = auth.canonical_request(request)
+    string_to_sign = auth.string_to_sign(request, canonical)
+    auth._inject_signature_to_request(request, auth.signature(string_to_sign, request))
+    return request.url
+
+
 def botocore_sign(req):
     """botocore's add_auth, with the instant fixed instead of read from the clock."""
     url = "https://" + req["host"] + req["path"] + ("?" + req["query"] if req["query"] else "")
@@ -116,13 +169,15 @@ def main():
     seed = int(os.environ.get("MT_SIGV4_SEED", random.SystemRandom().randrange(1 << 30)))
     rng = random.Random(seed)
     requests = [generate(rng, i) for i in range(count)]
+    objects = [generate_object(rng) for _ in range(count // 2)]
 
-    out = subprocess.run([program], input="\n".join(json.dumps(r) for r in requests) + "\n",
-                         capture_output=True, text=True, check=True)
-    ours = [json.loads(line) for line in out.stdout.splitlines()]
-    if len(ours) != len(requests):
-        print(f"{program} answered {len(ours)} requests of {len(requests)}")
+    lines = [json.dumps(r) for r in requests] + [json.dumps(o) for o, _ in objects]
+    out = subprocess.run([program], input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
+    answers = [json.loads(line) for line in out.stdout.splitlines()]
+    if len(answers) != len(lines):
+        print(f"{program} answered {len(answers)} lines of {len(lines)}")
         return 1
+    ours, client_urls = answers[:count], answers[count:]
 
     failures = 0
     for req, mine in zip(requests, ours):
@@ -137,8 +192,16 @@ def main():
             print(f"presigned URL differs for {req['host']}{req['path']}?{req['query']}")
             print(f"  botocore: {url}\n  mealtrace: {mine['url']}")
 
+    for (obj, url), mine in zip(objects, client_urls):
+        expected = botocore_presign(obj, url)
+        if expected != mine["url"]:
+            failures += 1
+            print(f"the client's presigned URL differs for key {obj['key']!r} in {obj['bucket']} "
+                  f"at {obj['endpoint_url'] or 'AWS'}")
+            print(f"  botocore: {expected}\n  mealtrace: {mine['url']}")
+
     print(f"botocore {botocore.__version__}, seed {seed}: {count} requests, "
-          f"{2 * count} signatures, {failures} differences")
+          f"{2 * count} signatures, {len(objects)} presigned URLs from the S3 client, {failures} differences")
     return 1 if failures else 0
 
 

@@ -164,6 +164,99 @@ test_empty_prefix (Fixture *f, gconstpointer data)
   g_assert_cmpuint (objects->len, ==, 0);
 }
 
+/* A server that only notes each request line and answers NoSuchKey: what
+ * the client puts on the wire, before any HTTP library reads it (libsoup's
+ * server removes dot segments from paths, S3 does not). It reads in a
+ * thread of its own, while the client writes from the main loop. */
+typedef struct {
+  GMutex lock;
+  GPtrArray *lines;
+} RawRequests;
+
+static gboolean
+on_raw_request (GThreadedSocketService *service,
+                GSocketConnection      *connection,
+                GObject                *source,
+                gpointer                data)
+{
+  static const char answer[] = "HTTP/1.1 404 Not Found\r\nContent-Type: application/xml\r\n"
+                               "Content-Length: 63\r\nConnection: close\r\n\r\n"
+                               "<Error><Code>NoSuchKey</Code><Message>none</Message></Error>\n\n\n";
+  RawRequests *requests = data;
+  g_autoptr(GDataInputStream) in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
+  g_autofree char *line = NULL;
+
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (in), FALSE);
+  line = g_data_input_stream_read_line (in, NULL, NULL, NULL);
+  if (line != NULL)
+    g_strchomp (line);
+  g_mutex_lock (&requests->lock);
+  g_ptr_array_add (requests->lines, g_steal_pointer (&line));
+  g_mutex_unlock (&requests->lock);
+  /* The headers, to the empty line. */
+  while ((line = g_data_input_stream_read_line (in, NULL, NULL, NULL)) != NULL && line[0] != '\r' && line[0] != '\0')
+    g_clear_pointer (&line, g_free);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), answer,
+                             sizeof answer - 1, NULL, NULL, NULL);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  return TRUE;
+}
+
+/* Keys with "." and ".." segments name objects of their own in S3: they
+ * are listed as stored, and asked for exactly as they are, never
+ * resolved. */
+static void
+test_dot_segments (Fixture *f, gconstpointer data)
+{
+  static const char *const keys[] = {
+    "meal-images/u/./lunch.jpg", "meal-images/u/../up.jpg", "meal-images/u/a/./../b.jpg",
+    "meal-images/u/..", "meal-images/u/.",
+  };
+  g_autoptr(GSocketService) service = g_threaded_socket_service_new (2);
+  RawRequests requests = { .lines = g_ptr_array_new_with_free_func (g_free) };
+  g_autoptr(GPtrArray) objects = NULL;
+  g_autoptr(MtS3Client) raw = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autofree char *endpoint = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    mt_loopback_s3_put (f->fake, BUCKET, keys[i], 1738300000000, NULL, 10);
+  objects = list (f->client, "meal-images/u/", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (objects->len, ==, G_N_ELEMENTS (keys));
+  for (guint i = 0; i < objects->len; i++)
+    g_assert_true (g_strv_contains ((const char * const *) keys, ((MtS3Object *) g_ptr_array_index (objects, i))->key));
+
+  g_socket_listener_add_address (G_SOCKET_LISTENER (service), address, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
+  g_assert_no_error (error);
+  g_mutex_init (&requests.lock);
+  g_signal_connect (service, "run", G_CALLBACK (on_raw_request), &requests);
+  endpoint = g_strdup_printf ("http://127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  raw = mt_s3_client_new (f->credentials, "ap-southeast-1", endpoint, BUCKET, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autoptr(GBytes) bytes = get (raw, keys[i], 1024, &error);
+      g_autofree char *expected = g_strdup_printf ("GET /%s/%s HTTP/1.1", BUCKET, keys[i]);
+
+      g_assert_null (bytes);
+      g_assert_error (error, MT_S3_ERROR, MT_S3_ERROR_NO_SUCH_KEY);
+      g_clear_error (&error);
+      g_mutex_lock (&requests.lock);
+      g_assert_cmpuint (requests.lines->len, ==, i + 1);
+      g_assert_cmpstr (g_ptr_array_index (requests.lines, i), ==, expected);
+      g_mutex_unlock (&requests.lock);
+    }
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+  g_ptr_array_unref (requests.lines);
+  g_mutex_clear (&requests.lock);
+}
+
 static void
 test_awkward_keys (Fixture *f, gconstpointer data)
 {
@@ -728,6 +821,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("/s3/dot-segments", test_dot_segments);
   ADD ("/s3/pagination", test_pagination);
   ADD ("/s3/empty-prefix", test_empty_prefix);
   ADD ("/s3/awkward-keys", test_awkward_keys);
