@@ -25,6 +25,11 @@
 
 /* The most threads a run uses. */
 #define MAX_WORKERS 8
+/* A run's users are split into this many blocks per worker, taken by the
+ * workers as they free up: one thread slowed by another program does not
+ * hold the others back. */
+#define BLOCKS_PER_WORKER 8
+#define MAX_BLOCKS (MAX_WORKERS * BLOCKS_PER_WORKER)
 
 typedef struct {
   char *user_id;
@@ -758,10 +763,10 @@ select_nth (gint64 *a,
   return a[k];
 }
 
-/* A run's per-pair values, in parts (one per worker) that together are in
+/* A run's per-pair values, in parts (one per block) that together are in
  * user order; read in place rather than gathered into one array. */
 typedef struct {
-  GArray *parts[MAX_WORKERS];
+  GArray *parts[MAX_BLOCKS];
   guint n_parts;
 } Parts;
 
@@ -1024,49 +1029,63 @@ sorted_inputs (MtMatcher *self,
   return keys;
 }
 
-/* Users are matched on every core: each worker takes a contiguous range of
- * the sorted users, so gathering the ranges in order gives exactly what one
- * thread would have produced. Below this many objects one thread is faster. */
+/* Users are matched on every core: the sorted users are cut into blocks
+ * of contiguous users, which the workers take in turn; gathering the blocks
+ * in order gives exactly what one thread would have produced. Below this
+ * many objects one thread is faster. */
 #define PARALLEL_MIN_OBJECTS 50000
+
+/* A block of users and what it adds to the summary. */
+typedef struct {
+  guint first;
+  guint last;
+  GArray *gaps;           /* gint64 per pair */
+  GArray *costs;          /* double per pair */
+  guint users, users_with_matches, traces, images, pairs;
+} Block;
 
 typedef struct {
   MtMatcher *matcher;
   const UserKey *keys;
   MtUserResult **results; /* one slot per key; NULL for a user without traces */
-  guint first;
-  guint last;
-  RunState state;
-  /* What the range adds to the summary. */
-  guint users, users_with_matches, traces, images, pairs;
-} Chunk;
+  Block *blocks;
+  guint n_blocks;
+  gint next_block;        /* atomic */
+} Work;
+
+typedef struct {
+  Work *work;
+  RunState state;         /* scratch, reused from block to block */
+} Worker;
 
 /* A user's data is three hops away (entry, arrays, objects), each a likely
  * cache miss; asking for each hop a few users ahead keeps the memory busy
  * instead of the processor waiting. */
 static inline void
-prefetch_ahead (const Chunk *chunk,
-                guint        i)
+prefetch_ahead (const UserKey *keys,
+                guint          i,
+                guint          last)
 {
 #ifdef __GNUC__
-  if (i + 12 < chunk->last)
-    __builtin_prefetch (chunk->keys[i + 12].input);
-  if (i + 8 < chunk->last)
+  if (i + 12 < last)
+    __builtin_prefetch (keys[i + 12].input);
+  if (i + 8 < last)
     {
-      UserInput *input = chunk->keys[i + 8].input;
+      UserInput *input = keys[i + 8].input;
 
       __builtin_prefetch (input->traces);
       __builtin_prefetch (input->images);
     }
-  if (i + 4 < chunk->last)
+  if (i + 4 < last)
     {
-      UserInput *input = chunk->keys[i + 4].input;
+      UserInput *input = keys[i + 4].input;
 
       __builtin_prefetch (input->traces->pdata);
       __builtin_prefetch (input->images->pdata);
     }
-  if (i + 1 < chunk->last)
+  if (i + 1 < last)
     {
-      UserInput *input = chunk->keys[i + 1].input;
+      UserInput *input = keys[i + 1].input;
 
       for (guint j = 0; j < MIN (input->traces->len, PREFETCH_AHEAD); j++)
         __builtin_prefetch (input->traces->pdata[j]);
@@ -1076,28 +1095,44 @@ prefetch_ahead (const Chunk *chunk,
 #endif
 }
 
-static gpointer
-match_chunk (gpointer data)
+static void
+match_block (Worker *worker,
+             Block  *block)
 {
-  Chunk *chunk = data;
+  Work *work = worker->work;
 
-  chunk->state.gaps = g_array_new (FALSE, FALSE, sizeof (gint64));
-  chunk->state.costs = g_array_new (FALSE, FALSE, sizeof (double));
-  for (guint i = chunk->first; i < chunk->last; i++)
+  block->gaps = g_array_new (FALSE, FALSE, sizeof (gint64));
+  block->costs = g_array_new (FALSE, FALSE, sizeof (double));
+  worker->state.gaps = block->gaps;
+  worker->state.costs = block->costs;
+  for (guint i = block->first; i < block->last; i++)
     {
       MtUserResult *user;
 
-      prefetch_ahead (chunk, i);
-      user = match_user (chunk->matcher, &chunk->state, chunk->keys[i].input);
-      chunk->results[i] = user;
+      prefetch_ahead (work->keys, i, block->last);
+      user = match_user (work->matcher, &worker->state, work->keys[i].input);
+      work->results[i] = user;
       if (user == NULL)
         continue;
-      chunk->users++;
-      chunk->traces += user->traces->len;
-      chunk->images += user->images->len;
-      chunk->pairs += user->n_pairs;
-      chunk->users_with_matches += user->n_pairs > 0;
+      block->users++;
+      block->traces += user->traces->len;
+      block->images += user->images->len;
+      block->pairs += user->n_pairs;
+      block->users_with_matches += user->n_pairs > 0;
     }
+  /* The block owns them. */
+  worker->state.gaps = NULL;
+  worker->state.costs = NULL;
+}
+
+static gpointer
+match_blocks (gpointer data)
+{
+  Worker *worker = data;
+  guint b;
+
+  while ((b = (guint) g_atomic_int_add (&worker->work->next_block, 1)) < worker->work->n_blocks)
+    match_block (worker, &worker->work->blocks[b]);
   return NULL;
 }
 
@@ -1108,12 +1143,14 @@ mt_matcher_run (MtMatcher *self)
   g_autoptr(GPtrArray) incomplete = NULL;
   Parts gaps, costs;
   g_autofree MtUserResult **slots = NULL;
-  Chunk chunks[MAX_WORKERS];
+  Block blocks[MAX_BLOCKS];
+  Worker workers[MAX_WORKERS];
   GThread *threads[MAX_WORKERS] = { NULL };
+  Work work;
   GPtrArray *results;
   MtMatchSummary *summary;
   guint64 objects, share, seen = 0;
-  guint n_workers, next = 0;
+  guint n_workers, n_blocks, next = 0;
 
   g_return_val_if_fail (MT_IS_MATCHER (self), NULL);
 
@@ -1124,37 +1161,43 @@ mt_matcher_run (MtMatcher *self)
     n_workers = 1;
   n_workers = MIN (n_workers, MAX (keys->len, 1));
 
-  /* Split the users into ranges of about equal numbers of objects. */
-  share = objects / n_workers + 1;
+  /* Blocks of about equal numbers of objects. */
+  n_blocks = n_workers == 1 ? 1 : MIN (n_workers * BLOCKS_PER_WORKER, MAX (keys->len, 1));
+  share = objects / n_blocks + 1;
+  for (guint b = 0; b < n_blocks; b++)
+    {
+      memset (&blocks[b], 0, sizeof blocks[b]);
+      blocks[b].first = blocks[b].last = next;
+      while (blocks[b].last < keys->len && (b == n_blocks - 1 || seen < share * (b + 1)))
+        seen += g_array_index (keys, UserKey, blocks[b].last++).n_objects;
+      next = blocks[b].last;
+    }
+  work = (Work) { self, (const UserKey *) (gpointer) keys->data, slots, blocks, n_blocks, 0 };
   for (guint w = 0; w < n_workers; w++)
     {
-      memset (&chunks[w], 0, sizeof chunks[w]);
-      chunks[w].matcher = self;
-      chunks[w].keys = (const UserKey *) (gpointer) keys->data;
-      chunks[w].results = slots;
-      chunks[w].first = chunks[w].last = next;
-      while (chunks[w].last < keys->len && (w == n_workers - 1 || seen < share * (w + 1)))
-        seen += g_array_index (keys, UserKey, chunks[w].last++).n_objects;
-      next = chunks[w].last;
+      memset (&workers[w], 0, sizeof workers[w]);
+      workers[w].work = &work;
     }
   for (guint w = 1; w < n_workers; w++)
-    threads[w] = g_thread_new ("mealtrace-match", match_chunk, &chunks[w]);
-  match_chunk (&chunks[0]);
+    threads[w] = g_thread_new ("mealtrace-match", match_blocks, &workers[w]);
+  match_blocks (&workers[0]);
   for (guint w = 1; w < n_workers; w++)
     g_thread_join (threads[w]);
+  for (guint w = 0; w < n_workers; w++)
+    run_state_clear (&workers[w].state);
 
   summary = mt_match_summary_new_internal ();
-  for (guint w = 0; w < n_workers; w++)
+  for (guint b = 0; b < n_blocks; b++)
     {
-      summary->total_users += chunks[w].users;
-      summary->users_with_matches += chunks[w].users_with_matches;
-      summary->total_traces += chunks[w].traces;
-      summary->total_images += chunks[w].images;
-      summary->total_matched_pairs += chunks[w].pairs;
-      gaps.parts[w] = chunks[w].state.gaps;
-      costs.parts[w] = chunks[w].state.costs;
+      summary->total_users += blocks[b].users;
+      summary->users_with_matches += blocks[b].users_with_matches;
+      summary->total_traces += blocks[b].traces;
+      summary->total_images += blocks[b].images;
+      summary->total_matched_pairs += blocks[b].pairs;
+      gaps.parts[b] = blocks[b].gaps;
+      costs.parts[b] = blocks[b].costs;
     }
-  gaps.n_parts = costs.n_parts = n_workers;
+  gaps.n_parts = costs.n_parts = n_blocks;
 
   results = g_ptr_array_new_full (summary->total_users, g_object_unref);
   incomplete = g_ptr_array_new_null_terminated (0, NULL, TRUE);
@@ -1185,8 +1228,11 @@ mt_matcher_run (MtMatcher *self)
     summary->incomplete_users = g_new0 (char *, 1);
   summarise_gaps (summary, &gaps);
   summary->matched_total_cost = sum_costs (&costs);
-  for (guint w = 0; w < n_workers; w++)
-    run_state_clear (&chunks[w].state);
+  for (guint b = 0; b < n_blocks; b++)
+    {
+      g_array_unref (blocks[b].gaps);
+      g_array_unref (blocks[b].costs);
+    }
 
   /* The run consumed the input: the matcher starts over empty. */
   reset_input (self);

@@ -18,7 +18,7 @@
 #define N_USERS 50000
 #define N_TRACES 1000000
 #define N_IMAGES 300000
-#define ROUNDS 3
+#define ROUNDS 7
 #define MONTH_MS (G_GINT64_CONSTANT (30) * 86400000)
 
 typedef struct {
