@@ -173,6 +173,27 @@ test_pair_and_user_result (void)
   g_assert_cmpuint (n_pairs, ==, 1);
   g_assert_cmpint (latest, ==, 301500);
 
+  /* The lists are properties too, the same arrays the getters give. */
+  {
+    g_autoptr(GPtrArray) traces = NULL;
+    g_autoptr(GPtrArray) images = NULL;
+    g_autoptr(GPtrArray) pairs = NULL;
+    g_autoptr(GPtrArray) unused = NULL;
+    g_autoptr(GPtrArray) unmatched = NULL;
+
+    g_object_get (user, "traces", &traces, "images", &images, "pairs", &pairs, "unused-traces", &unused,
+                  "unmatched-images", &unmatched, NULL);
+    g_assert_true (traces == mt_user_result_get_traces (user));
+    g_assert_true (images == mt_user_result_get_images (user));
+    g_assert_true (pairs == mt_user_result_get_pairs (user));
+    g_assert_true (unused == mt_user_result_get_unused_traces (user));
+    g_assert_true (unmatched == mt_user_result_get_unmatched_images (user));
+    g_assert_cmpuint (traces->len, ==, 1);
+    g_assert_cmpuint (pairs->len, ==, 1);
+    g_assert_cmpuint (unused->len, ==, 0);
+    g_assert_cmpuint (unmatched->len, ==, 0);
+  }
+
   pair = g_ptr_array_index (mt_user_result_get_pairs (user), 0);
   g_object_get (pair, "trace", &pair_trace, "time-difference-ms", &diff_ms,
                 "time-difference-seconds", &diff_s, NULL);

@@ -20,6 +20,11 @@ enum {
   PROP_N_IMAGES,
   PROP_N_PAIRS,
   PROP_LATEST_IMAGE,
+  PROP_TRACES,
+  PROP_IMAGES,
+  PROP_PAIRS,
+  PROP_UNUSED_TRACES,
+  PROP_UNMATCHED_IMAGES,
   N_PROPS
 };
 
@@ -69,6 +74,21 @@ mt_user_result_get_property (GObject    *object,
     case PROP_LATEST_IMAGE:
       g_value_set_int64 (value, mt_user_result_get_latest_image (self));
       break;
+    case PROP_TRACES:
+      g_value_set_boxed (value, mt_user_result_get_traces (self));
+      break;
+    case PROP_IMAGES:
+      g_value_set_boxed (value, mt_user_result_get_images (self));
+      break;
+    case PROP_PAIRS:
+      g_value_set_boxed (value, mt_user_result_get_pairs (self));
+      break;
+    case PROP_UNUSED_TRACES:
+      g_value_set_boxed (value, mt_user_result_get_unused_traces (self));
+      break;
+    case PROP_UNMATCHED_IMAGES:
+      g_value_set_boxed (value, mt_user_result_get_unmatched_images (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -91,6 +111,13 @@ mt_user_result_class_init (MtUserResultClass *klass)
   properties[PROP_N_PAIRS] = g_param_spec_uint ("n-pairs", NULL, NULL, 0, G_MAXUINT, 0, ro);
   properties[PROP_LATEST_IMAGE] =
     g_param_spec_int64 ("latest-image", NULL, NULL, G_MININT64, G_MAXINT64, MT_TIME_NONE, ro);
+  /* GPtrArrays of MtTrace, MtImage and MtPair, as the getters give them;
+   * the pairs and what is left over are made when first read. */
+  properties[PROP_TRACES] = g_param_spec_boxed ("traces", NULL, NULL, G_TYPE_PTR_ARRAY, ro);
+  properties[PROP_IMAGES] = g_param_spec_boxed ("images", NULL, NULL, G_TYPE_PTR_ARRAY, ro);
+  properties[PROP_PAIRS] = g_param_spec_boxed ("pairs", NULL, NULL, G_TYPE_PTR_ARRAY, ro);
+  properties[PROP_UNUSED_TRACES] = g_param_spec_boxed ("unused-traces", NULL, NULL, G_TYPE_PTR_ARRAY, ro);
+  properties[PROP_UNMATCHED_IMAGES] = g_param_spec_boxed ("unmatched-images", NULL, NULL, G_TYPE_PTR_ARRAY, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
