@@ -198,6 +198,11 @@ run_case (const char *dir, const char *case_name)
   gint64 ms = 0;
   guint failed = 0;
 
+  if (context_text == NULL)
+    {
+      g_print ("%s: context.json is missing\n", case_name);
+      return 1;
+    }
   if (!json_parser_load_from_data (parser, context_text, -1, &error) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
@@ -205,13 +210,31 @@ run_case (const char *dir, const char *case_name)
       return 1;
     }
   context = json_node_get_object (json_parser_get_root (parser));
-  credentials = json_object_get_object_member (context, "credentials");
+  credentials = json_object_has_member (context, "credentials") &&
+                JSON_NODE_HOLDS_OBJECT (json_object_get_member (context, "credentials"))
+                ? json_object_get_object_member (context, "credentials") : NULL;
+  /* A request written with CRLF line ends means the same request. */
+  if (request_text != NULL && strstr (request_text, "\r\n") != NULL)
+    {
+      g_auto(GStrv) parts = g_strsplit (request_text, "\r\n", -1);
+
+      g_free (request_text);
+      request_text = g_strjoinv ("\n", parts);
+    }
+  if (request_text == NULL)
+    {
+      g_print ("%s: request.txt is missing\n", case_name);
+      return 1;
+    }
   parsed = parse_request (request_text, &error);
   if (credentials == NULL || parsed == NULL ||
       !mt_time_parse_iso8601 (json_object_get_string_member_with_default (context, "timestamp", ""),
                               NULL, &ms, NULL))
     {
-      g_print ("%s: cannot read the case (%s)\n", case_name, error ? error->message : "context.json");
+      g_print ("%s: cannot read the case (%s)\n", case_name,
+               error != NULL ? error->message
+               : credentials == NULL ? "context.json has no credentials object"
+               : "context.json has no ISO 8601 timestamp");
       return 1;
     }
 
@@ -311,7 +334,8 @@ main (int argc, char *argv[])
   for (guint i = 0; i < cases->len; i++)
     {
       const char *dir = g_ptr_array_index (cases, i);
-      g_autofree char *case_name = g_path_get_basename (dir);
+      /* With several folders, a case is named by its path: names repeat. */
+      g_autofree char *case_name = argc > 2 ? g_strdup (dir) : g_path_get_basename (dir);
 
       if (run_case (dir, case_name) == 0)
         passed++;

@@ -942,6 +942,27 @@ test_rate_limit_announced (Fixture *f, gconstpointer data)
     }
 }
 
+/* The same over v2, whose walks split into slices only when the limit
+ * leaves room for them: the limit is never exceeded either. */
+static void
+test_rate_limit_announced_v2 (Fixture *f, gconstpointer data)
+{
+  guint waits = 0;
+
+  /* 6,000 traces are 6 pages of roots and 9 of generations, more than the
+   * window allows at once. */
+  populate (f, 6000, 43);
+  g_signal_connect (f->client, "notify::rate-limited", G_CALLBACK (on_rate_limited), &waits);
+  mt_fake_langfuse_set_rate_limit (f->fake, 4, 1000, TRUE);
+  assert_complete (f, MT_LANGFUSE_API_V2);
+  g_test_message ("%u requests, %u waits, at most %u in a window", mt_loopback_langfuse_get_requests (f->fake),
+                  waits, mt_fake_langfuse_get_max_per_window (f->fake));
+  g_assert_cmpuint (mt_fake_langfuse_get_throttled (f->fake), ==, 0);
+  g_assert_cmpuint (mt_fake_langfuse_get_max_per_window (f->fake), <=, 4);
+  g_assert_cmpuint (mt_loopback_langfuse_get_requests (f->fake), >, 8);
+  g_assert_cmpuint (waits, >, 0);
+}
+
 /* Langfuse Cloud states its limit only in the 429 that ends a window: the
  * client learns the window from it and keeps below it from then on. */
 static void
@@ -1270,10 +1291,12 @@ on_pages (GObject *client, GParamSpec *pspec, gpointer data)
     }
 }
 
-/* Cancelled mid-walk: cancelled at once, and nothing left running. */
+/* Cancelled mid-walk, over either generation (v2 walking in slices):
+ * cancelled at once, and nothing left running. */
 static void
 test_cancel (Fixture *f, gconstpointer data)
 {
+  MtLangfuseApi api = GPOINTER_TO_INT (data);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GPtrArray) traces = NULL;
   g_autoptr(GError) error = NULL;
@@ -1284,7 +1307,7 @@ test_cancel (Fixture *f, gconstpointer data)
   /* Answers take long: a request that went on would be seen. */
   mt_loopback_langfuse_set_latency_ms (f->fake, 400);
   g_signal_connect (f->client, "notify::pages", G_CALLBACK (on_pages), &cancel);
-  traces = fetch_full (f, f->client, FROM, TO, MT_LANGFUSE_API_V1, cancellable, NULL, &error);
+  traces = fetch_full (f, f->client, FROM, TO, api, cancellable, NULL, &error);
   done = g_get_monotonic_time ();
   g_assert_null (traces);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1302,7 +1325,7 @@ test_cancel (Fixture *f, gconstpointer data)
 
   /* Cancelled before it starts. */
   g_signal_handlers_disconnect_by_func (f->client, on_pages, &cancel);
-  traces = fetch_full (f, f->client, FROM, TO, MT_LANGFUSE_API_V2, cancellable, NULL, &error);
+  traces = fetch_full (f, f->client, FROM, TO, api, cancellable, NULL, &error);
   g_assert_null (traces);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
@@ -1426,6 +1449,7 @@ main (int argc, char *argv[])
   ADD ("v1-without-fields", test_v1_without_fields);
   ADD ("retry-after", test_retry_after);
   ADD ("rate-limit-announced", test_rate_limit_announced);
+  ADD ("rate-limit-announced-v2", test_rate_limit_announced_v2);
   ADD ("rate-limit-learnt", test_rate_limit_learnt);
   ADD ("server-errors-retried", test_server_errors_retried);
   ADD ("gives-up", test_gives_up);
@@ -1437,7 +1461,10 @@ main (int argc, char *argv[])
   ADD ("invalid-window", test_invalid_window);
   ADD ("wrong-keys", test_wrong_keys);
   ADD ("secret-never-shown", test_secret_never_shown);
-  ADD ("cancel", test_cancel);
+  g_test_add ("/langfuse/cancel/v1", Fixture, GINT_TO_POINTER (MT_LANGFUSE_API_V1), fixture_set_up, test_cancel,
+              fixture_tear_down);
+  g_test_add ("/langfuse/cancel/v2", Fixture, GINT_TO_POINTER (MT_LANGFUSE_API_V2), fixture_set_up, test_cancel,
+              fixture_tear_down);
   ADD ("progress", test_progress);
 #undef ADD
   g_test_add_func ("/langfuse/invalid-url", test_invalid_url);
