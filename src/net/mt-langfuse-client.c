@@ -913,10 +913,13 @@ page_too_large (gpointer data,
                 gsize    limit)
 {
   PageRequest *request = data;
+  /* A number as text: a format macro cannot stand in a translatable string. */
+  g_autofree char *limit_text = g_strdup_printf ("%" G_GSIZE_FORMAT, limit);
 
+  /* Translators: a number of bytes, then the request ("/api/public/traces, page 2"). */
   return g_error_new (MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_MALFORMED,
-                      _("Langfuse sent more than %" G_GSIZE_FORMAT " bytes for %s, more than any page. Check LANGFUSE_BASE_URL."),
-                      limit, request->label);
+                      _("Langfuse sent more than %s bytes for %s, more than any page. Check LANGFUSE_BASE_URL."),
+                      limit_text, request->label);
 }
 
 static const MtHttpHandler page_handler = {

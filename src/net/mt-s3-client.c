@@ -627,9 +627,16 @@ s3_too_large (gpointer data,
   if (!call->too_large_is_error)
     return g_error_new_literal (MT_S3_ERROR, MT_S3_ERROR_MALFORMED,
                                 _("S3 sent an answer far larger than any listing. Check the endpoint."));
-  return g_error_new (MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE,
-                      _("The object is %" G_GUINT64_FORMAT " bytes or more, more than the %" G_GSIZE_FORMAT " Mealtrace reads."),
-                      size, limit);
+  {
+    /* Numbers as text: a format macro cannot stand in a translatable string. */
+    g_autofree char *size_text = g_strdup_printf ("%" G_GUINT64_FORMAT, size);
+    g_autofree char *limit_text = g_strdup_printf ("%" G_GSIZE_FORMAT, limit);
+
+    /* Translators: the object's size, then the most Mealtrace reads, in bytes. */
+    return g_error_new (MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE,
+                        _("The object is %s bytes or more, more than the %s Mealtrace reads."),
+                        size_text, limit_text);
+  }
 }
 
 static MtSigv4Credentials

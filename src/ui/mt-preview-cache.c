@@ -461,10 +461,14 @@ too_large_error (const char *key,
                  guint64     width,
                  guint64     height)
 {
+  /* Numbers as text: a format macro cannot stand in a translatable string. */
+  g_autofree char *width_text = g_strdup_printf ("%" G_GUINT64_FORMAT, width);
+  g_autofree char *height_text = g_strdup_printf ("%" G_GUINT64_FORMAT, height);
+
   return g_error_new (MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_TOO_LARGE,
                       /* Translators: the photo's name, then its width and height in pixels. */
-                      _("The photo “%s” could not be read: at %" G_GUINT64_FORMAT " × %" G_GUINT64_FORMAT " pixels it is larger than Mealtrace shows."),
-                      key, width, height);
+                      _("The photo “%s” could not be read: at %s × %s pixels it is larger than Mealtrace shows."),
+                      key, width_text, height_text);
 }
 
 static GdkTexture *
