@@ -33,6 +33,9 @@ glib-compile-schemas --strict --targetdir="$dest" "$root/share/glib-2.0/schemas"
 [ -f "$dest/gschemas.compiled" ] || fail "no gschemas.compiled"
 grep -qx 'Exec=mealtrace' "$root/share/applications/$app.desktop" || fail "the desktop entry's Exec"
 grep -q "<id>$app</id>" "$root/share/metainfo/$app.metainfo.xml" || fail "the metainfo's id"
+# Both translated through po/.
+grep -q '^Comment\[vi\]=' "$root/share/applications/$app.desktop" || fail "the desktop entry in Vietnamese"
+grep -q '<summary xml:lang="vi">' "$root/share/metainfo/$app.metainfo.xml" || fail "the metainfo in Vietnamese"
 
 # The installed binary finds its translations beside it.
 summary="Use the built-in demo data set: no account, no network"
