@@ -1,27 +1,35 @@
-/* bench-batch.c — `mealtrace --batch` over a month of data
+/* bench-batch.c — `mealtrace --batch` end to end, at three scales
  *
- * The batch binary, a process of its own, against loopback Langfuse and S3
- * servers in this process answering after 20 ms: a 30-day window, 2,000
- * users, 50,000 traces (66,667 generations) and 15,000 photos. Prints the
- * wall time of the run, the requests each service received, the most each
- * had on the wire at once, and the critical-path floor: the requests that
- * must follow one another, times the latency. Run twice, over Langfuse's
- * v2 and v1 APIs.
+ * The batch binary, a process of its own, against the loopback Langfuse
+ * and S3 servers in this process, over a 30-day window:
+ *  - small: the demo (`--demo`, its own servers in its own process);
+ *  - medium and large (tests/bench/mt-bench-data.h), each at 0, 20 and
+ *    80 ms of latency, over Langfuse's v2 and v1, and with both S3 listing
+ *    strategies: a dense bucket (Mealtrace reads the whole prefix) and a
+ *    sparse one (an archive outside the window sorts first, and Mealtrace
+ *    lists each user's folder).
+ * Each run prints, as `RUN.METRIC: value unit`: the wall time, Mealtrace's
+ * CPU time and peak RSS, the requests each service received and the most
+ * it had on the wire at once, the retries, and the floor.
  *
- * The floor of each service is the longest chain of requests that wait
- * for one another, given how the job reads it:
+ * The floor is the longest chain of requests that must wait for one
+ * another, given the configured concurrency, times the latency:
  *  - Langfuse v2 (cursors): the first page of the traces' walk, then the
  *    generations' walk in four time slices, each a chain of its own pages,
  *    plus one step for the slices' first pages;
  *  - Langfuse v1 (numbered pages): the first page of each walk, then the
  *    rest eight at a time;
- *  - S3: the whole prefix, one page of 1,000 keys after another.
+ *  - S3, whole prefix: one page of 1,000 keys after another; per user: the
+ *    prefix's first page, then the users' folders 16 at a time (a folder
+ *    of over 1,000 keys is a chain of pages).
  * The services are read at once, so the floor is the longer of the two.
+ * The servers and the binary share this machine's cores: the CPU floor is
+ * both CPU times over the number of cores, and each run is set against
+ * the larger of the two floors (at 0 ms, the CPU floor is the floor).
  *
- * The servers and the binary share this machine's cores: the CPU time of
- * each is printed apart, and so is the CPU floor, the least wall time
- * their CPU time allows on this machine's cores (both CPU times over the
- * number of cores). The wall time is set against the larger floor too.
+ * Targets, at 20 ms: wall ≤ 1.5 × floor; for the large set, Mealtrace's
+ * CPU time ≤ 2 s and its peak RSS ≤ 300 MB. The last line is the largest
+ * ratio to the floor among the runs at 20 ms.
  */
 
 #include <gio/gio.h>
@@ -30,30 +38,35 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "mt-loopback-langfuse.h"
-#include "mt-loopback-s3.h"
+#include "mt-bench-data.h"
 
-#define USERS 2000
-#define TRACES 50000
-#define IMAGES 15000
-#define LATENCY_MS 20
 #define PUBLIC_KEY "pk-lf-bench"
 #define SECRET_KEY "sk-lf-bench"
 #define KEY_ID "AKIABENCHBENCHBENCH0"
 #define AWS_SECRET "bench-aws-secret-0123456789abcdefghijk"
-#define BUCKET "meals"
-/* 2026-10-01T00:00:00Z and thirty days on. */
-#define FROM G_GINT64_CONSTANT (1790812800000)
-#define TO (FROM + 30 * G_GINT64_CONSTANT (86400000))
-#define FROM_TEXT "2026-10-01T00:00:00Z"
-#define TO_TEXT "2026-10-31T00:00:00Z"
+/* What the batch binary runs with (its defaults). */
+#define LANGFUSE_IN_FLIGHT 8
+#define S3_IN_FLIGHT 16
 
 typedef struct {
   MtLoopbackLangfuse *langfuse;
   MtLoopbackS3 *s3;
-  guint generations;
+  MtBenchData data;
+  gboolean sparse;
   char *dir;
+  double worst_ratio_20ms;
+  double large_cpu_20ms;
+  double large_rss_20ms;
 } Bench;
+
+/* What one run of the binary gave. */
+typedef struct {
+  double wall;
+  double cpu;
+  double peak_mb;
+  guint retries;
+  char *stdout_text;
+} Run;
 
 static double
 cpu_ms (clockid_t clock)
@@ -96,156 +109,166 @@ read_peak (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* A month of meal photos analysed: one trace per photo sent, its input the
- * photo's key and a note, its output the analysis; one or two generations,
- * a span for the upload. Three traces in ten get their photo 1 to 10
- * minutes later; users who photograph without asking the model add the
- * rest of the photos. */
-static void
-populate (Bench *b)
-{
-  g_autoptr(GRand) rand = g_rand_new_with_seed (2026);
-  guint images = 0;
-
-  for (guint i = 0; i < TRACES; i++)
-    {
-      g_autofree char *id = g_strdup_printf ("trace-%06u", i);
-      g_autofree char *root = g_strdup_printf ("trace-%06u-root", i);
-      g_autofree char *span = g_strdup_printf ("trace-%06u-upload", i);
-      g_autofree char *user = g_strdup_printf ("user-%04u", g_rand_int_range (rand, 0, USERS));
-      gint64 timestamp = FROM + (gint64) (g_rand_double (rand) * (TO - FROM - 3600000));
-      g_autofree char *key = g_strdup_printf ("meal-images/%s/%" G_GINT64_FORMAT ".jpg", user, timestamp);
-      g_autofree char *input = g_strdup_printf ("{\"image\":\"%s\",\"note\":\"lunch at the canteen, rice and grilled fish\"}",
-                                                key);
-      g_autofree char *output = g_strdup_printf ("{\"dishes\":[\"rice\",\"grilled fish\",\"greens\"],"
-                                                 "\"calories\":%u,\"protein_g\":%u}",
-                                                 400 + i % 500, 20 + i % 30);
-      guint count = 1 + (i % 3 == 0);
-
-      mt_loopback_langfuse_add_trace (b->langfuse, id, timestamp, "meal-analysis", user, NULL, input, output);
-      mt_loopback_langfuse_add_observation (b->langfuse, id, span, "SPAN", timestamp + 20, root, NULL, NULL, -1, NULL,
-                                            NAN);
-      for (guint n = 0; n < count; n++)
-        {
-          g_autofree char *generation = g_strdup_printf ("trace-%06u-g%u", i, n);
-
-          mt_loopback_langfuse_add_observation (b->langfuse, id, generation, "GENERATION", timestamp + 100 + 2000 * n,
-                                                root, "gpt-4o", "meal-analyzer", 3,
-                                                "[{\"role\":\"system\",\"content\":\"You are a nutrition assistant.\"},"
-                                                "{\"role\":\"user\",\"content\":\"What is on this plate?\"}]",
-                                                0.0025 + (i % 7) * 0.0001);
-          b->generations++;
-        }
-      if (i % 10 < 3 && images < IMAGES)
-        {
-          mt_loopback_s3_put (b->s3, BUCKET, key, timestamp + g_rand_int_range (rand, 60000, 600000), NULL,
-                              g_rand_int_range (rand, 80000, 400000));
-          images++;
-        }
-    }
-  while (images < IMAGES)
-    {
-      g_autofree char *key = g_strdup_printf ("meal-images/user-%04u/extra-%05u.jpg",
-                                              g_rand_int_range (rand, 0, USERS), images);
-
-      mt_loopback_s3_put (b->s3, BUCKET, key, FROM + (gint64) (g_rand_double (rand) * (TO - FROM)), NULL, 120000);
-      images++;
-    }
-}
-
 static void
 on_done (GObject *source, GAsyncResult *result, gpointer data)
 {
   *(GAsyncResult **) data = g_object_ref (result);
 }
 
+/* Runs the binary with @argv and @env (NAME=value pairs), from @dir. */
 static void
-run (Bench *b, const char *api)
+spawn (const char * const *argv,
+       const char * const *env,
+       const char         *dir,
+       Run                *out)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) text = NULL;
   g_autoptr(GBytes) err = NULL;
-  g_autofree char *output = g_build_filename (b->dir, api, NULL);
-  const char *argv[] = {
-    g_getenv ("MEALTRACE_BINARY"), "--batch", "--quiet", "--from", FROM_TEXT, "--to", TO_TEXT,
-    "--langfuse-api", api, "--output-dir", output, NULL,
-  };
+  g_autoptr(GRegex) retried = g_regex_new ("([0-9]+) requests \\(([0-9]+) retried\\)", 0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
   GAsyncResult *result = NULL;
-  guint langfuse_steps, s3_steps, generation_pages, steps;
-  double wall, servers_cpu, child_cpu, cpu_floor;
   PeakWatch peak = { NULL, 0 };
+  double child_cpu;
   guint peak_source;
   gint64 start;
 
-  g_subprocess_launcher_setenv (launcher, "LANGFUSE_BASE_URL", mt_loopback_langfuse_get_base_url (b->langfuse), TRUE);
-  g_subprocess_launcher_setenv (launcher, "LANGFUSE_PUBLIC_KEY", PUBLIC_KEY, TRUE);
-  g_subprocess_launcher_setenv (launcher, "LANGFUSE_SECRET_KEY", SECRET_KEY, TRUE);
-  g_subprocess_launcher_setenv (launcher, "AWS_ENDPOINT_URL_S3", mt_loopback_s3_get_endpoint (b->s3), TRUE);
-  g_subprocess_launcher_setenv (launcher, "AWS_ACCESS_KEY_ID", KEY_ID, TRUE);
-  g_subprocess_launcher_setenv (launcher, "AWS_SECRET_ACCESS_KEY", AWS_SECRET, TRUE);
-  g_subprocess_launcher_setenv (launcher, "AWS_REGION", "us-east-1", TRUE);
-  g_subprocess_launcher_setenv (launcher, "MEALTRACE_S3_BUCKET", BUCKET, TRUE);
-  g_subprocess_launcher_setenv (launcher, "HOME", b->dir, TRUE);
+  for (guint i = 0; env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+  g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
   g_subprocess_launcher_setenv (launcher, "no_proxy", "127.0.0.1", TRUE);
-  g_subprocess_launcher_set_cwd (launcher, b->dir);
+  g_subprocess_launcher_set_cwd (launcher, dir);
 
-  mt_loopback_langfuse_reset_counters (b->langfuse);
-  mt_loopback_s3_reset_counters (b->s3);
-  servers_cpu = cpu_ms (CLOCK_PROCESS_CPUTIME_ID);
   child_cpu = children_cpu_ms ();
   start = g_get_monotonic_time ();
   process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   peak.status_path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (process));
   peak_source = g_timeout_add (5, read_peak, &peak);
-  /* Its stderr is read as it comes, and it has exited when it closes. */
+  /* Its output is read as it comes, and it has exited when both close. */
   g_subprocess_communicate_async (process, NULL, NULL, on_done, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
-  g_subprocess_communicate_finish (process, result, NULL, &err, &error);
+  g_subprocess_communicate_finish (process, result, &text, &err, &error);
   g_assert_no_error (error);
   g_clear_object (&result);
   g_subprocess_wait_async (process, NULL, on_done, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   g_clear_object (&result);
-  wall = (g_get_monotonic_time () - start) / 1000.0;
+  out->wall = (g_get_monotonic_time () - start) / 1000.0;
   g_source_remove (peak_source);
   g_free (peak.status_path);
-  servers_cpu = cpu_ms (CLOCK_PROCESS_CPUTIME_ID) - servers_cpu;
-  child_cpu = children_cpu_ms () - child_cpu;
+  out->cpu = children_cpu_ms () - child_cpu;
+  out->peak_mb = peak.peak_kb / 1024.0;
 
   if (!g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
-    g_error ("mealtrace --batch over %s failed (status %d): %.*s", api, g_subprocess_get_status (process),
+    g_error ("mealtrace %s failed (status %d): %.*s", argv[1], g_subprocess_get_status (process),
              (int) g_bytes_get_size (err), (const char *) g_bytes_get_data (err, NULL));
+  out->stdout_text = g_strndup (g_bytes_get_data (text, NULL), g_bytes_get_size (text));
+  out->retries = 0;
+  if (g_regex_match (retried, out->stdout_text, 0, &match))
+    {
+      g_autofree char *count = g_match_info_fetch (match, 2);
+
+      out->retries = (guint) g_ascii_strtoull (count, NULL, 10);
+    }
+}
+
+/* The steps of the longest chain of requests (see the top). */
+static guint
+floor_steps (Bench      *b,
+             const char *api)
+{
+  guint langfuse_steps, s3_steps;
+  guint objects = b->data.images + b->data.archive;
 
   if (g_str_equal (api, "v2"))
-    {
-      generation_pages = (b->generations + 999) / 1000;
-      langfuse_steps = 2 + (generation_pages + 3) / 4;
-    }
+    langfuse_steps = 2 + ((b->data.generations + 999) / 1000 + 3) / 4;
   else
-    langfuse_steps = 1 + ((TRACES + 99) / 100 + (b->generations + 99) / 100 - 2 + 7) / 8;
-  s3_steps = (IMAGES + 999) / 1000;
-  steps = MAX (langfuse_steps, s3_steps);
+    langfuse_steps = 1 + ((b->data.traces + 99) / 100 + (b->data.generations + 99) / 100 - 2 + LANGFUSE_IN_FLIGHT - 1) /
+                         LANGFUSE_IN_FLIGHT;
+  if (!b->sparse)
+    s3_steps = (objects + 999) / 1000;
+  else
+    s3_steps = 1 + (b->data.users + S3_IN_FLIGHT - 1) / S3_IN_FLIGHT + (b->data.largest_user + 999) / 1000 - 1;
+  return MAX (langfuse_steps, s3_steps);
+}
 
-  g_print ("%s_wall: %.0f ms\n", api, wall);
-  g_print ("%s_floor: %u ms\n", api, steps * LATENCY_MS);
-  g_print ("%s_wall_over_floor: %.2f ratio\n", api, wall / (steps * LATENCY_MS));
-  g_print ("%s_langfuse_requests: %u count\n", api, mt_loopback_langfuse_get_requests (b->langfuse));
-  g_print ("%s_langfuse_max_in_flight: %u count\n", api, mt_loopback_langfuse_get_max_in_flight (b->langfuse));
-  g_print ("%s_langfuse_floor_steps: %u count\n", api, langfuse_steps);
-  g_print ("%s_s3_requests: %u count\n", api, mt_loopback_s3_get_requests (b->s3));
-  g_print ("%s_s3_max_in_flight: %u count\n", api, mt_loopback_s3_get_max_in_flight (b->s3));
-  g_print ("%s_s3_floor_steps: %u count\n", api, s3_steps);
-  g_print ("%s_mealtrace_cpu: %.0f ms\n", api, child_cpu);
-  g_print ("%s_servers_cpu: %.0f ms\n", api, servers_cpu);
-  g_print ("%s_mealtrace_peak_rss: %.0f MB\n", api, peak.peak_kb / 1024.0);
-  cpu_floor = (child_cpu + servers_cpu) / g_get_num_processors ();
-  g_print ("%s_cpu_floor: %.0f ms\n", api, cpu_floor);
-  g_print ("%s_wall_over_larger_floor: %.2f ratio\n", api, wall / MAX (cpu_floor, (double) steps * LATENCY_MS));
+static void
+run (Bench      *b,
+     const char *api,
+     guint       latency)
+{
+  g_autofree char *output = g_build_filename (b->dir, api, NULL);
+  g_autofree char *name = g_strdup_printf ("%s.%s.%s.%ums", b->data.name, b->sparse ? "per_user" : "whole_prefix",
+                                           api, latency);
+  const char *argv[] = {
+    g_getenv ("MEALTRACE_BINARY"), "--batch", "--quiet", "--from", MT_BENCH_FROM_TEXT, "--to", MT_BENCH_TO_TEXT,
+    "--langfuse-api", api, "--output-dir", output, NULL,
+  };
+  const char *env[] = {
+    "LANGFUSE_BASE_URL", mt_loopback_langfuse_get_base_url (b->langfuse),
+    "LANGFUSE_PUBLIC_KEY", PUBLIC_KEY, "LANGFUSE_SECRET_KEY", SECRET_KEY,
+    "AWS_ENDPOINT_URL_S3", mt_loopback_s3_get_endpoint (b->s3),
+    "AWS_ACCESS_KEY_ID", KEY_ID, "AWS_SECRET_ACCESS_KEY", AWS_SECRET, "AWS_REGION", "us-east-1",
+    "MEALTRACE_S3_BUCKET", MT_BENCH_BUCKET, NULL,
+  };
+  g_autofree char *json_dir = g_build_filename (output, "json", NULL);
+  g_autofree char *listing = g_strdup_printf ("\"s3_listing\": \"%s\"", b->sparse ? "per_user" : "whole_prefix");
+  Run r = { 0 };
+  double servers_cpu, cpu_floor, floor_ms, ratio;
+  guint steps = floor_steps (b, api);
+
+  mt_loopback_langfuse_set_latency_ms (b->langfuse, latency);
+  mt_loopback_s3_set_latency_ms (b->s3, latency);
+  mt_loopback_langfuse_reset_counters (b->langfuse);
+  mt_loopback_s3_reset_counters (b->s3);
+  servers_cpu = cpu_ms (CLOCK_PROCESS_CPUTIME_ID);
+  spawn (argv, env, b->dir, &r);
+  servers_cpu = cpu_ms (CLOCK_PROCESS_CPUTIME_ID) - servers_cpu;
+
+  cpu_floor = (r.cpu + servers_cpu) / g_get_num_processors ();
+  floor_ms = (double) steps * latency;
+  ratio = r.wall / MAX (cpu_floor, floor_ms);
+  g_print ("%s.wall: %.0f ms\n", name, r.wall);
+  g_print ("%s.mealtrace_cpu: %.0f ms\n", name, r.cpu);
+  g_print ("%s.mealtrace_peak_rss: %.0f MB\n", name, r.peak_mb);
+  g_print ("%s.langfuse_requests: %u count\n", name, mt_loopback_langfuse_get_requests (b->langfuse));
+  g_print ("%s.langfuse_max_in_flight: %u count\n", name, mt_loopback_langfuse_get_max_in_flight (b->langfuse));
+  g_print ("%s.s3_requests: %u count\n", name, mt_loopback_s3_get_requests (b->s3));
+  g_print ("%s.s3_max_in_flight: %u count\n", name, mt_loopback_s3_get_max_in_flight (b->s3));
+  g_print ("%s.retries: %u count\n", name, r.retries);
+  g_print ("%s.servers_cpu: %.0f ms\n", name, servers_cpu);
+  g_print ("%s.floor: %.0f ms\n", name, floor_ms);
+  g_print ("%s.cpu_floor: %.0f ms\n", name, cpu_floor);
+  g_print ("%s.ratio_to_floor: %.2f x\n", name, ratio);
+
+  /* The listing the run took, from its export: the floor assumed it. */
+  {
+    g_autoptr(GDir) dir = g_dir_open (json_dir, 0, NULL);
+    const char *file = dir != NULL ? g_dir_read_name (dir) : NULL;
+    g_autofree char *path = file != NULL ? g_build_filename (json_dir, file, NULL) : NULL;
+    g_autofree char *json = NULL;
+
+    if (path == NULL || !g_file_get_contents (path, &json, NULL, NULL) || strstr (json, listing) == NULL)
+      g_error ("%s: the export does not say %s", name, listing);
+    g_unlink (path);
+  }
+  if (latency == 20)
+    {
+      b->worst_ratio_20ms = MAX (b->worst_ratio_20ms, r.wall / floor_ms);
+      if (g_str_equal (b->data.name, "large"))
+        {
+          b->large_cpu_20ms = MAX (b->large_cpu_20ms, r.cpu);
+          b->large_rss_20ms = MAX (b->large_rss_20ms, r.peak_mb);
+        }
+    }
+  g_free (r.stdout_text);
 }
 
 static void
@@ -266,39 +289,80 @@ remove_tree (const char *path)
   g_rmdir (path);
 }
 
+/* The demo: the binary's own servers, in its own process. */
+static void
+run_small (Bench *b)
+{
+  const char *argv[] = { g_getenv ("MEALTRACE_BINARY"), "--batch", "--demo", "--quiet", "--output-dir", "demo", NULL };
+  const char *env[] = { NULL };
+  Run r = { 0 };
+
+  spawn (argv, env, b->dir, &r);
+  g_print ("small.demo.wall: %.0f ms\n", r.wall);
+  g_print ("small.demo.mealtrace_cpu: %.0f ms\n", r.cpu);
+  g_print ("small.demo.mealtrace_peak_rss: %.0f MB\n", r.peak_mb);
+  g_print ("small.demo.retries: %u count\n", r.retries);
+  g_free (r.stdout_text);
+}
+
+static void
+run_scale (Bench        *b,
+           MtBenchScale  scale,
+           gboolean      sparse)
+{
+  static const guint latencies[] = { 0, 20, 80 };
+  static const char *const apis[] = { "v2", "v1" };
+  gint64 start = g_get_monotonic_time ();
+
+  b->langfuse = mt_loopback_langfuse_new (PUBLIC_KEY, SECRET_KEY);
+  b->s3 = mt_loopback_s3_new ("us-east-1", KEY_ID, AWS_SECRET, NULL);
+  b->sparse = sparse;
+  mt_bench_data_populate (scale, sparse, b->langfuse, b->s3, &b->data);
+  g_print ("%s.setup: %.0f ms\n", b->data.name, (g_get_monotonic_time () - start) / 1000.0);
+  g_print ("%s.users: %u count\n", b->data.name, b->data.users);
+  g_print ("%s.traces: %u count\n", b->data.name, b->data.traces);
+  g_print ("%s.generations: %u count\n", b->data.name, b->data.generations);
+  g_print ("%s.images: %u count\n", b->data.name, b->data.images);
+  g_print ("%s.largest_user: %u objects\n", b->data.name, b->data.largest_user);
+  if (sparse)
+    g_print ("%s.archive_images: %u count\n", b->data.name, b->data.archive);
+
+  for (guint l = 0; l < G_N_ELEMENTS (latencies); l++)
+    for (guint a = 0; a < G_N_ELEMENTS (apis); a++)
+      run (b, apis[a], latencies[l]);
+
+  g_clear_object (&b->langfuse);
+  g_clear_object (&b->s3);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
 int
 main (int argc, char *argv[])
 {
   Bench b = { 0 };
   g_autoptr(GError) error = NULL;
-  gint64 start = g_get_monotonic_time ();
+  gboolean met;
 
   if (g_getenv ("MEALTRACE_BINARY") == NULL)
     g_error ("MEALTRACE_BINARY names the mealtrace binary to run");
-  b.langfuse = mt_loopback_langfuse_new (PUBLIC_KEY, SECRET_KEY);
-  b.s3 = mt_loopback_s3_new ("us-east-1", KEY_ID, AWS_SECRET, NULL);
-  mt_loopback_s3_add_bucket (b.s3, BUCKET);
   b.dir = g_dir_make_tmp ("mealtrace-bench-XXXXXX", &error);
   g_assert_no_error (error);
-  populate (&b);
-  mt_loopback_langfuse_set_latency_ms (b.langfuse, LATENCY_MS);
-  mt_loopback_s3_set_latency_ms (b.s3, LATENCY_MS);
 
-  g_print ("setup: %.0f ms\n", (g_get_monotonic_time () - start) / 1000.0);
-  g_print ("latency: %u ms\n", LATENCY_MS);
-  g_print ("users: %u count\n", USERS);
-  g_print ("traces: %u count\n", TRACES);
-  g_print ("generations: %u count\n", b.generations);
-  g_print ("images: %u count\n", IMAGES);
+  run_small (&b);
+  run_scale (&b, MT_BENCH_MEDIUM, FALSE);
+  run_scale (&b, MT_BENCH_MEDIUM, TRUE);
+  run_scale (&b, MT_BENCH_LARGE, FALSE);
+  run_scale (&b, MT_BENCH_LARGE, TRUE);
 
-  run (&b, "v2");
-  run (&b, "v1");
-
-  g_object_unref (b.langfuse);
-  g_object_unref (b.s3);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
   remove_tree (b.dir);
   g_free (b.dir);
+
+  met = b.worst_ratio_20ms <= 1.5 && b.large_cpu_20ms <= 2000 && b.large_rss_20ms <= 300;
+  g_print ("large_cpu_at_20ms: %.0f ms\n", b.large_cpu_20ms);
+  g_print ("large_peak_rss_at_20ms: %.0f MB\n", b.large_rss_20ms);
+  g_print ("targets (at 20 ms: wall <= 1.5 x floor; large: CPU <= 2 s, RSS <= 300 MB): %s\n",
+           met ? "met" : "NOT MET");
+  g_print ("ratio_to_floor: %.2f x\n", b.worst_ratio_20ms);
   return 0;
 }
