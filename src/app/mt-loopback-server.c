@@ -6,6 +6,9 @@
 
 #include "mt-loopback-server.h"
 
+/* Connections a server takes at once before accepting them. */
+#define LISTEN_BACKLOG 256
+
 typedef struct {
   MtLoopbackServer *self;
   SoupServerMessage *msg;
@@ -37,21 +40,30 @@ delayed_free (Delayed *delayed)
 
 MtLoopbackServer *
 mt_loopback_server_new (const char         *server_header,
-                    SoupServerCallback  callback,
-                    gpointer            data)
+                        SoupServerCallback  callback,
+                        gpointer            data)
 {
   MtLoopbackServer *self = g_new0 (MtLoopbackServer, 1);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSocket) socket = NULL;
   g_autoptr(GError) error = NULL;
-  GSList *uris;
 
   self->held = g_ptr_array_new_with_free_func (g_object_unref);
   self->server = soup_server_new ("server-header", server_header, NULL);
   soup_server_add_handler (self->server, NULL, callback, data, NULL);
-  if (!soup_server_listen_local (self->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error))
+  /* A listening socket of its own: GLib's default backlog of 10 drops
+   * the connections a client opens at once beyond it, which then wait a
+   * second to try again, as no real service makes them wait. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  if (socket != NULL)
+    g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (socket == NULL || !g_socket_bind (socket, any_port, TRUE, &error) || !g_socket_listen (socket, &error) ||
+      !soup_server_listen_socket (self->server, socket, 0, &error) ||
+      (bound = g_socket_get_local_address (socket, &error)) == NULL)
     g_error ("a loopback server cannot listen: %s", error->message);
-  uris = soup_server_get_uris (self->server);
-  self->url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  self->url = g_strdup_printf ("http://127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
   return self;
 }
 

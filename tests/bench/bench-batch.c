@@ -57,7 +57,20 @@ typedef struct {
   double worst_ratio_20ms;
   double large_cpu_20ms;
   double large_rss_20ms;
+  const char * const *only;  /* name prefixes of the runs wanted; NULL: all */
 } Bench;
+
+static gboolean
+wanted (Bench      *b,
+        const char *name)
+{
+  if (b->only == NULL)
+    return TRUE;
+  for (guint i = 0; b->only[i] != NULL; i++)
+    if (g_str_has_prefix (name, b->only[i]) || g_str_has_prefix (b->only[i], name))
+      return TRUE;
+  return FALSE;
+}
 
 /* What one run of the binary gave. */
 typedef struct {
@@ -305,6 +318,8 @@ run_small (Bench *b)
   g_free (r.stdout_text);
 }
 
+static const char *const scales_names[] = { [MT_BENCH_MEDIUM] = "medium", [MT_BENCH_LARGE] = "large" };
+
 static void
 run_scale (Bench        *b,
            MtBenchScale  scale,
@@ -313,6 +328,10 @@ run_scale (Bench        *b,
   static const guint latencies[] = { 0, 20, 80 };
   static const char *const apis[] = { "v2", "v1" };
   gint64 start = g_get_monotonic_time ();
+  g_autofree char *world = g_strdup_printf ("%s.%s", scales_names[scale], sparse ? "per_user" : "whole_prefix");
+
+  if (!wanted (b, world))
+    return;
 
   b->langfuse = mt_loopback_langfuse_new (PUBLIC_KEY, SECRET_KEY);
   b->s3 = mt_loopback_s3_new ("us-east-1", KEY_ID, AWS_SECRET, NULL);
@@ -329,7 +348,12 @@ run_scale (Bench        *b,
 
   for (guint l = 0; l < G_N_ELEMENTS (latencies); l++)
     for (guint a = 0; a < G_N_ELEMENTS (apis); a++)
-      run (b, apis[a], latencies[l]);
+      {
+        g_autofree char *name = g_strdup_printf ("%s.%s.%ums", world, apis[a], latencies[l]);
+
+        if (wanted (b, name))
+          run (b, apis[a], latencies[l]);
+      }
 
   g_clear_object (&b->langfuse);
   g_clear_object (&b->s3);
@@ -349,7 +373,10 @@ main (int argc, char *argv[])
   b.dir = g_dir_make_tmp ("mealtrace-bench-XXXXXX", &error);
   g_assert_no_error (error);
 
-  run_small (&b);
+  /* Arguments pick runs by name prefix ("medium.per_user"); none: all. */
+  b.only = argc > 1 ? (const char * const *) argv + 1 : NULL;
+  if (wanted (&b, "small.demo"))
+    run_small (&b);
   run_scale (&b, MT_BENCH_MEDIUM, FALSE);
   run_scale (&b, MT_BENCH_MEDIUM, TRUE);
   run_scale (&b, MT_BENCH_LARGE, FALSE);
