@@ -29,16 +29,16 @@
  *
  * Targets, at 20 ms: wall ≤ 1.5 × floor; for the large set, Mealtrace's
  * CPU time ≤ 2 s and its peak RSS ≤ 300 MB. The last line is the largest
- * ratio to the floor among the runs at 20 ms.
+ * ratio to the (larger) floor among the runs at 20 ms; the largest ratio
+ * to the requests' floor alone is printed before it.
  */
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <math.h>
-#include <sys/resource.h>
-#include <time.h>
+#include <string.h>
 
 #include "mt-bench-data.h"
+#include "mt-bench-run.h"
 
 #define PUBLIC_KEY "pk-lf-bench"
 #define SECRET_KEY "sk-lf-bench"
@@ -54,7 +54,8 @@ typedef struct {
   MtBenchData data;
   gboolean sparse;
   char *dir;
-  double worst_ratio_20ms;
+  double worst_ratio_20ms;          /* to the larger floor */
+  double worst_latency_ratio_20ms;  /* to the requests' floor alone */
   double large_cpu_20ms;
   double large_rss_20ms;
   const char * const *only;  /* name prefixes of the runs wanted; NULL: all */
@@ -72,125 +73,6 @@ wanted (Bench      *b,
   return FALSE;
 }
 
-/* What one run of the binary gave. */
-typedef struct {
-  double wall;
-  double cpu;
-  double peak_mb;
-  guint retries;
-  char *stdout_text;
-} Run;
-
-static double
-cpu_ms (clockid_t clock)
-{
-  struct timespec now;
-
-  clock_gettime (clock, &now);
-  return now.tv_sec * 1e3 + now.tv_nsec / 1e6;
-}
-
-static double
-children_cpu_ms (void)
-{
-  struct rusage usage;
-
-  getrusage (RUSAGE_CHILDREN, &usage);
-  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
-         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
-}
-
-/* The child's own peak, read from /proc while it runs: getrusage() would
- * count the copy of this large process the child was before its exec. */
-typedef struct {
-  char *status_path;
-  guint64 peak_kb;
-} PeakWatch;
-
-static gboolean
-read_peak (gpointer data)
-{
-  PeakWatch *watch = data;
-  g_autofree char *status = NULL;
-  const char *line;
-
-  if (!g_file_get_contents (watch->status_path, &status, NULL, NULL))
-    return G_SOURCE_CONTINUE;
-  line = strstr (status, "VmHWM:");
-  if (line != NULL)
-    watch->peak_kb = MAX (watch->peak_kb, g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10));
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-on_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  *(GAsyncResult **) data = g_object_ref (result);
-}
-
-/* Runs the binary with @argv and @env (NAME=value pairs), from @dir. */
-static void
-spawn (const char * const *argv,
-       const char * const *env,
-       const char         *dir,
-       Run                *out)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) text = NULL;
-  g_autoptr(GBytes) err = NULL;
-  g_autoptr(GRegex) retried = g_regex_new ("([0-9]+) requests \\(([0-9]+) retried\\)", 0, 0, NULL);
-  g_autoptr(GMatchInfo) match = NULL;
-  GAsyncResult *result = NULL;
-  PeakWatch peak = { NULL, 0 };
-  double child_cpu;
-  guint peak_source;
-  gint64 start;
-
-  for (guint i = 0; env[i] != NULL; i += 2)
-    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
-  g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
-  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
-  g_subprocess_launcher_setenv (launcher, "no_proxy", "127.0.0.1", TRUE);
-  g_subprocess_launcher_set_cwd (launcher, dir);
-
-  child_cpu = children_cpu_ms ();
-  start = g_get_monotonic_time ();
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  peak.status_path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (process));
-  peak_source = g_timeout_add (5, read_peak, &peak);
-  /* Its output is read as it comes, and it has exited when both close. */
-  g_subprocess_communicate_async (process, NULL, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  g_subprocess_communicate_finish (process, result, &text, &err, &error);
-  g_assert_no_error (error);
-  g_clear_object (&result);
-  g_subprocess_wait_async (process, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  g_clear_object (&result);
-  out->wall = (g_get_monotonic_time () - start) / 1000.0;
-  g_source_remove (peak_source);
-  g_free (peak.status_path);
-  out->cpu = children_cpu_ms () - child_cpu;
-  out->peak_mb = peak.peak_kb / 1024.0;
-
-  if (!g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
-    g_error ("mealtrace %s failed (status %d): %.*s", argv[1], g_subprocess_get_status (process),
-             (int) g_bytes_get_size (err), (const char *) g_bytes_get_data (err, NULL));
-  out->stdout_text = g_strndup (g_bytes_get_data (text, NULL), g_bytes_get_size (text));
-  out->retries = 0;
-  if (g_regex_match (retried, out->stdout_text, 0, &match))
-    {
-      g_autofree char *count = g_match_info_fetch (match, 2);
-
-      out->retries = (guint) g_ascii_strtoull (count, NULL, 10);
-    }
-}
 
 /* The steps of the longest chain of requests (see the top). */
 static guint
@@ -233,7 +115,7 @@ run (Bench      *b,
   };
   g_autofree char *json_dir = g_build_filename (output, "json", NULL);
   g_autofree char *listing = g_strdup_printf ("\"s3_listing\": \"%s\"", b->sparse ? "per_user" : "whole_prefix");
-  Run r = { 0 };
+  MtBenchRun r = { 0 };
   double servers_cpu, cpu_floor, floor_ms, ratio;
   guint steps = floor_steps (b, api);
 
@@ -241,9 +123,9 @@ run (Bench      *b,
   mt_loopback_s3_set_latency_ms (b->s3, latency);
   mt_loopback_langfuse_reset_counters (b->langfuse);
   mt_loopback_s3_reset_counters (b->s3);
-  servers_cpu = cpu_ms (CLOCK_PROCESS_CPUTIME_ID);
-  spawn (argv, env, b->dir, &r);
-  servers_cpu = cpu_ms (CLOCK_PROCESS_CPUTIME_ID) - servers_cpu;
+  servers_cpu = mt_bench_process_cpu_ms ();
+  mt_bench_spawn (argv, env, b->dir, &r);
+  servers_cpu = mt_bench_process_cpu_ms () - servers_cpu;
 
   cpu_floor = (r.cpu + servers_cpu) / g_get_num_processors ();
   floor_ms = (double) steps * latency;
@@ -274,7 +156,8 @@ run (Bench      *b,
   }
   if (latency == 20)
     {
-      b->worst_ratio_20ms = MAX (b->worst_ratio_20ms, r.wall / floor_ms);
+      b->worst_ratio_20ms = MAX (b->worst_ratio_20ms, ratio);
+      b->worst_latency_ratio_20ms = MAX (b->worst_latency_ratio_20ms, r.wall / floor_ms);
       if (g_str_equal (b->data.name, "large"))
         {
           b->large_cpu_20ms = MAX (b->large_cpu_20ms, r.cpu);
@@ -284,33 +167,15 @@ run (Bench      *b,
   g_free (r.stdout_text);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 /* The demo: the binary's own servers, in its own process. */
 static void
 run_small (Bench *b)
 {
   const char *argv[] = { g_getenv ("MEALTRACE_BINARY"), "--batch", "--demo", "--quiet", "--output-dir", "demo", NULL };
   const char *env[] = { NULL };
-  Run r = { 0 };
+  MtBenchRun r = { 0 };
 
-  spawn (argv, env, b->dir, &r);
+  mt_bench_spawn (argv, env, b->dir, &r);
   g_print ("small.demo.wall: %.0f ms\n", r.wall);
   g_print ("small.demo.mealtrace_cpu: %.0f ms\n", r.cpu);
   g_print ("small.demo.mealtrace_peak_rss: %.0f MB\n", r.peak_mb);
@@ -382,10 +247,11 @@ main (int argc, char *argv[])
   run_scale (&b, MT_BENCH_LARGE, FALSE);
   run_scale (&b, MT_BENCH_LARGE, TRUE);
 
-  remove_tree (b.dir);
+  mt_bench_remove_tree (b.dir);
   g_free (b.dir);
 
   met = b.worst_ratio_20ms <= 1.5 && b.large_cpu_20ms <= 2000 && b.large_rss_20ms <= 300;
+  g_print ("worst_ratio_to_requests_floor_at_20ms: %.2f x\n", b.worst_latency_ratio_20ms);
   g_print ("large_cpu_at_20ms: %.0f ms\n", b.large_cpu_20ms);
   g_print ("large_peak_rss_at_20ms: %.0f MB\n", b.large_rss_20ms);
   g_print ("targets (at 20 ms: wall <= 1.5 x floor; large: CPU <= 2 s, RSS <= 300 MB): %s\n",
