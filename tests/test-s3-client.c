@@ -525,14 +525,72 @@ test_retries_then_success (Fixture *f, gconstpointer data)
     }
 }
 
+typedef struct {
+  guint done;
+  guint failed;
+} Listings;
+
+static void
+on_listed (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Listings *listings = data;
+  g_autoptr(GPtrArray) objects = NULL;
+  g_autoptr(GError) error = NULL;
+
+  objects = mt_s3_client_list_objects_finish (MT_S3_CLIENT (source), result, &error);
+  if (error != NULL)
+    g_test_message ("error: %s", error->message);
+  listings->failed += objects == NULL;
+  listings->done++;
+}
+
+/* A bucket that allows 20 requests a second, asked for 80 folders with 16
+ * requests in flight: the client answers SlowDown with fewer requests at
+ * once, and every listing comes back. */
+static void
+test_slow_down_adapts (Fixture *f, gconstpointer data)
+{
+  Listings listings = { 0, 0 };
+  guint slowed;
+
+  for (guint u = 0; u < 80; u++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("meal-images/user-%02u/", u);
+
+      put_many (f, prefix, 1);
+    }
+  mt_s3_client_set_max_in_flight (f->client, 16);
+  mt_s3_client_set_retry_delay_ms (f->client, 50);
+  mt_loopback_s3_set_latency_ms (f->fake, 5);
+  mt_fake_s3_set_rate_limit (f->fake, 20);
+  for (guint u = 0; u < 80; u++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("meal-images/user-%02u/", u);
+
+      mt_s3_client_list_objects_async (f->client, prefix, NULL, on_listed, &listings);
+    }
+  while (listings.done < 80)
+    g_main_context_iteration (NULL, TRUE);
+  slowed = mt_fake_s3_get_slowed (f->fake);
+  g_test_message ("%u SlowDown answers, %u retries, %u requests", slowed, mt_s3_client_get_retries (f->client),
+                  mt_s3_client_get_requests (f->client));
+  g_assert_cmpuint (listings.failed, ==, 0);
+  g_assert_cmpuint (slowed, >, 0);
+  g_assert_cmpuint (mt_s3_client_get_requests (f->client), ==, 80 + slowed);
+}
+
 static void
 test_retries_exhausted (Fixture *f, gconstpointer data)
 {
-  struct { MtFakeS3Fault fault; int code; } cases[] = {
-    { MT_FAKE_S3_FAULT_INTERNAL_ERROR, MT_S3_ERROR_SERVER },
-    { MT_FAKE_S3_FAULT_SLOW_DOWN, MT_S3_ERROR_SLOW_DOWN },
-    { MT_FAKE_S3_FAULT_RESET, MT_S3_ERROR_NETWORK },
-    { MT_FAKE_S3_FAULT_TRUNCATED, MT_S3_ERROR_MALFORMED },
+  /* SlowDown first halves the requests allowed in flight, 16 to 1, then
+   * spaces the requests out, from the first retry's pause to eight times
+   * it: each retry not held against the call, eight more before the
+   * three. */
+  struct { MtFakeS3Fault fault; int code; guint free_retries; } cases[] = {
+    { MT_FAKE_S3_FAULT_INTERNAL_ERROR, MT_S3_ERROR_SERVER, 0 },
+    { MT_FAKE_S3_FAULT_SLOW_DOWN, MT_S3_ERROR_SLOW_DOWN, 8 },
+    { MT_FAKE_S3_FAULT_RESET, MT_S3_ERROR_NETWORK, 0 },
+    { MT_FAKE_S3_FAULT_TRUNCATED, MT_S3_ERROR_MALFORMED, 0 },
   };
 
   put_many (f, "p/", 3);
@@ -545,7 +603,7 @@ test_retries_exhausted (Fixture *f, gconstpointer data)
       /* A fault that never ends: three attempts, two retries, an error. */
       mt_fake_s3_add_fault (f->fake, cases[i].fault, 1000, NULL);
       expect_error (f->client, "p/", MT_S3_ERROR, cases[i].code);
-      g_assert_cmpuint (mt_s3_client_get_retries (f->client) - retries, ==, 2);
+      g_assert_cmpuint (mt_s3_client_get_retries (f->client) - retries, ==, 2 + cases[i].free_retries);
       mt_fake_s3_clear_faults (f->fake);
     }
   /* And once the fault is gone, all is well again. */
@@ -822,6 +880,7 @@ main (int argc, char *argv[])
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/s3/dot-segments", test_dot_segments);
+  ADD ("/s3/slow-down-adapts", test_slow_down_adapts);
   ADD ("/s3/pagination", test_pagination);
   ADD ("/s3/empty-prefix", test_empty_prefix);
   ADD ("/s3/awkward-keys", test_awkward_keys);

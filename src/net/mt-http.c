@@ -14,6 +14,8 @@
 /* An error document is a few hundred bytes. */
 #define MAX_ERROR_BODY (64 * 1024)
 #define MAX_RETRY_DELAY_MS 20000
+/* The longest gap between requests a server's SlowDowns may ask for. */
+#define MAX_GAP(self) (MIN (MAX ((self)->retry_delay_ms, 1) * 8, MAX_RETRY_DELAY_MS))
 #define READ_CHUNK (64 * 1024)
 
 struct _MtHttp
@@ -28,6 +30,15 @@ struct _MtHttp
   gpointer gate_data;
 
   guint in_flight;
+  /* How many may be in flight now: max_in_flight, cut by half when the
+   * server asks to slow down and grown back by one per window of answers
+   * (additive increase, multiplicative decrease). */
+  double window;
+  gint64 last_cut;  /* monotonic µs */
+  /* Still asked to slow down with one in flight: requests leave at most
+   * one per gap, doubled at each SlowDown, shortened at each answer. */
+  guint gap_ms;
+  gint64 last_send; /* monotonic µs */
   GQueue waiting; /* Call, for a free place or the pace */
   GSource *gate_timer;
   guint requests;
@@ -64,6 +75,7 @@ typedef struct {
   gsize max_body;
   CallState state;
   guint attempt;
+  gint64 sent_at;  /* monotonic µs, of the attempt on the wire */
   SoupMessage *message;
   GInputStream *stream;
   GByteArray *body;
@@ -187,6 +199,7 @@ static void
 mt_http_init (MtHttp *self)
 {
   self->max_in_flight = 16;
+  self->window = 16;
   self->max_attempts = 5;
   self->retry_delay_ms = 200;
   g_queue_init (&self->waiting);
@@ -232,6 +245,7 @@ mt_http_set_max_in_flight (MtHttp *self,
   if (self->max_in_flight == max_in_flight)
     return;
   self->max_in_flight = max_in_flight;
+  self->window = max_in_flight;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_IN_FLIGHT]);
   pump (self);
 }
@@ -387,30 +401,86 @@ on_gate_timer (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static guint
+places (MtHttp *self)
+{
+  return CLAMP ((guint) self->window, 1, self->max_in_flight);
+}
+
+/* The server asked @call to slow down. Halves the window, once for all
+ * the answers to requests sent before the cut. Returns whether the window
+ * was above one request: then the attempt is not held against the call,
+ * since the server is well and only too busy for so many at once. */
+static gboolean
+slow_down (MtHttp *self,
+           Call   *call)
+{
+  if (call->sent_at < self->last_cut)
+    return TRUE;
+  self->last_cut = g_get_monotonic_time ();
+  if (self->window > 1)
+    {
+      self->window = MAX (self->window / 2, 1);
+      g_debug ("asked to slow down: %u requests in flight at most", places (self));
+      return TRUE;
+    }
+  /* One at a time is still too many: space them out, from the first
+   * retry's pause to eight times it; beyond, attempts count again. */
+  if (self->gap_ms >= MAX_GAP (self))
+    return FALSE;
+  self->gap_ms = self->gap_ms == 0 ? MAX (self->retry_delay_ms, 1) : MIN (self->gap_ms * 2, MAX_GAP (self));
+  g_debug ("asked to slow down: a request every %u ms at most", self->gap_ms);
+  return TRUE;
+}
+
+static void
+speed_up (MtHttp *self)
+{
+  if (self->gap_ms > 0)
+    self->gap_ms = self->gap_ms * 7 / 8;
+  else if (self->window < self->max_in_flight)
+    self->window = MIN (self->window + 1 / self->window, self->max_in_flight);
+}
+
+/* How long the next request must wait for the pace and the gap. */
+static guint
+wait_before_sending (MtHttp *self)
+{
+  guint wait_ms = self->gate != NULL ? self->gate (self->gate_data) : 0;
+
+  if (wait_ms == 0 && self->gap_ms > 0)
+    {
+      gint64 due = self->last_send + (gint64) self->gap_ms * 1000, now = g_get_monotonic_time ();
+
+      if (due > now)
+        wait_ms = (guint) ((due - now + 999) / 1000);
+    }
+  return wait_ms;
+}
+
 /* Sends waiting calls while places are free and the pace allows. */
 static void
 pump (MtHttp *self)
 {
-  while (self->in_flight < self->max_in_flight && !g_queue_is_empty (&self->waiting))
+  while (self->in_flight < places (self) && !g_queue_is_empty (&self->waiting))
     {
       Call *next;
 
-      if (self->gate != NULL && self->gate_timer == NULL)
-        {
-          guint wait_ms = self->gate (self->gate_data);
+      guint wait_ms;
 
-          if (wait_ms > 0)
-            {
-              /* In the caller's context, like the calls themselves. */
-              self->gate_timer = g_timeout_source_new (wait_ms);
-              g_source_set_callback (self->gate_timer, on_gate_timer, self, NULL);
-              g_source_set_name (self->gate_timer, "[mealtrace] http pace");
-              g_source_attach (self->gate_timer, g_main_context_get_thread_default ());
-              return;
-            }
-        }
-      else if (self->gate_timer != NULL)
+      if (self->gate_timer != NULL)
         return;
+      wait_ms = wait_before_sending (self);
+      if (wait_ms > 0)
+        {
+          /* In the caller's context, like the calls themselves. */
+          self->gate_timer = g_timeout_source_new (wait_ms);
+          g_source_set_callback (self->gate_timer, on_gate_timer, self, NULL);
+          g_source_set_name (self->gate_timer, "[mealtrace] http pace");
+          g_source_attach (self->gate_timer, g_main_context_get_thread_default ());
+          return;
+        }
+      self->last_send = g_get_monotonic_time ();
 
       next = g_queue_pop_head (&self->waiting);
       unwatch_cancellation (next);
@@ -454,7 +524,7 @@ static guint
 retry_delay (MtHttp *self,
              guint   attempt)
 {
-  guint64 ceiling = (guint64) self->retry_delay_ms << MIN (attempt - 1, 16);
+  guint64 ceiling = (guint64) self->retry_delay_ms << MIN (MAX (attempt, 1) - 1, 16);
 
   ceiling = MIN (ceiling, MAX_RETRY_DELAY_MS);
   if (ceiling == 0)
@@ -525,11 +595,17 @@ answer_complete (Call *call)
   switch (call->handler->judge (call->data, call->message, body, &wait_ms, &error))
     {
     case MT_HTTP_DONE:
+      speed_up (call->http);
       drop_attempt (call);
       release_place (call->http);
       call_finish (call, NULL, g_steal_pointer (&body));
       break;
     case MT_HTTP_RETRY:
+      retry_or_fail (call, error, wait_ms);
+      break;
+    case MT_HTTP_SLOW_DOWN:
+      if (slow_down (call->http, call))
+        call->attempt--;
       retry_or_fail (call, error, wait_ms);
       break;
     case MT_HTTP_RESEND:
@@ -650,6 +726,7 @@ send_attempt (Call *call)
   MtHttp *self = call->http;
 
   call->attempt++;
+  call->sent_at = g_get_monotonic_time ();
   call->message = call->handler->prepare (call->data);
   /* Redirects are for the handler to judge and follow, signed again:
    * libsoup would carry credentials to wherever they point. */

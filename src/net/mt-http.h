@@ -18,6 +18,9 @@ typedef enum {
   MT_HTTP_RETRY,   /* ask again after a pause, while attempts remain */
   MT_HTTP_RESEND,  /* send again at once; not counted as an attempt */
   MT_HTTP_FAIL,    /* give up */
+  MT_HTTP_SLOW_DOWN, /* the server is too busy for so many at once: fewer in
+                      * flight (for every call), then as RETRY; not counted
+                      * as an attempt while more than one was allowed */
 } MtHttpVerdict;
 
 typedef struct {

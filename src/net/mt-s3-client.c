@@ -593,7 +593,13 @@ s3_judge (gpointer      data,
 
   *error = s3_error (self, status, &doc);
   verdict = is_retryable (status, doc.code) ? MT_HTTP_RETRY : MT_HTTP_FAIL;
-  if (verdict == MT_HTTP_RETRY)
+  /* Throttled: fewer requests at once, then again. */
+  if (verdict == MT_HTTP_RETRY && (status == 429 || g_strcmp0 (doc.code, "SlowDown") == 0 ||
+                                   g_strcmp0 (doc.code, "Throttling") == 0 ||
+                                   g_strcmp0 (doc.code, "ThrottlingException") == 0 ||
+                                   g_strcmp0 (doc.code, "RequestLimitExceeded") == 0))
+    verdict = MT_HTTP_SLOW_DOWN;
+  if (verdict != MT_HTTP_FAIL)
     *wait_ms = retry_after_ms (headers);
   error_doc_clear (&doc);
   return verdict;

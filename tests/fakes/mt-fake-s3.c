@@ -5,6 +5,45 @@
 #include "mt-fake-faults.h"
 #include "mt-fake-s3.h"
 
+typedef struct {
+  MtFakeFaults *faults;
+  guint per_second;    /* 0: no limit */
+  gint64 second;       /* the current second, monotonic */
+  guint in_second;     /* requests admitted in it */
+  guint slowed;        /* SlowDown answers sent for the limit */
+} FakeS3;
+
+static void
+fake_free (gpointer data)
+{
+  FakeS3 *fake = data;
+
+  mt_fake_faults_free (fake->faults);
+  g_free (fake);
+}
+
+/* S3 answers SlowDown to a request rate over what a prefix allows. */
+static gboolean
+over_rate (FakeS3 *fake)
+{
+  gint64 second = g_get_monotonic_time () / G_USEC_PER_SEC;
+
+  if (fake->per_second == 0)
+    return FALSE;
+  if (second != fake->second)
+    {
+      fake->second = second;
+      fake->in_second = 0;
+    }
+  if (fake->in_second >= fake->per_second)
+    {
+      fake->slowed++;
+      return TRUE;
+    }
+  fake->in_second++;
+  return FALSE;
+}
+
 static MtLoopbackVerdict
 on_arrived (MtLoopbackServer  *server,
             SoupServerMessage *msg,
@@ -14,7 +53,8 @@ on_arrived (MtLoopbackServer  *server,
 {
   static const char huge[] = "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n"
                              "Content-Length: 4294967296\r\n\r\n\xff\xd8\xff\xe0";
-  MtFakeFaults *faults = data;
+  FakeS3 *fake = data;
+  MtFakeFaults *faults = fake->faults;
   SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
 
   switch ((MtFakeS3Fault) mt_fake_faults_take (faults, msg, target))
@@ -69,6 +109,11 @@ on_arrived (MtLoopbackServer  *server,
       /* The server answers; on_answered spoils it. */
     case MT_FAKE_S3_FAULT_NONE:
     default:
+      if (over_rate (fake))
+        {
+          mt_loopback_s3_answer_error (msg, 503, "SlowDown", "Please reduce your request rate.");
+          return MT_LOOPBACK_ANSWERED;
+        }
       return MT_LOOPBACK_PASS;
     }
 }
@@ -97,19 +142,20 @@ static const MtLoopbackHooks hooks = {
   .answered = on_answered,
 };
 
-/* The fake's faults, made on first use and freed with the server. */
-static MtFakeFaults *
-faults_for (MtLoopbackS3 *s3)
+/* The fake's state, made on first use and freed with the server. */
+static FakeS3 *
+fake_for (MtLoopbackS3 *s3)
 {
   MtLoopbackServer *server = mt_loopback_s3_get_server (s3);
-  MtFakeFaults *faults = mt_loopback_server_get_hook_data (server);
+  FakeS3 *fake = mt_loopback_server_get_hook_data (server);
 
-  if (faults == NULL)
+  if (fake == NULL)
     {
-      faults = mt_fake_faults_new ();
-      mt_loopback_server_set_hooks (server, &hooks, faults, (GDestroyNotify) mt_fake_faults_free);
+      fake = g_new0 (FakeS3, 1);
+      fake->faults = mt_fake_faults_new ();
+      mt_loopback_server_set_hooks (server, &hooks, fake, fake_free);
     }
-  return faults;
+  return fake;
 }
 
 void
@@ -118,18 +164,35 @@ mt_fake_s3_add_fault (MtLoopbackS3  *s3,
                       guint          count,
                       const char    *prefix)
 {
-  mt_fake_faults_add (faults_for (s3), fault, count, prefix);
+  mt_fake_faults_add (fake_for (s3)->faults, fault, count, prefix);
 }
 
 void
 mt_fake_s3_clear_faults (MtLoopbackS3 *s3)
 {
-  mt_fake_faults_clear (faults_for (s3));
+  mt_fake_faults_clear (fake_for (s3)->faults);
 }
 
 void
 mt_fake_s3_set_stall_ms (MtLoopbackS3 *s3,
                          guint         stall_ms)
 {
-  mt_fake_faults_set_stall_ms (faults_for (s3), stall_ms);
+  mt_fake_faults_set_stall_ms (fake_for (s3)->faults, stall_ms);
+}
+
+void
+mt_fake_s3_set_rate_limit (MtLoopbackS3 *s3,
+                           guint         per_second)
+{
+  FakeS3 *fake = fake_for (s3);
+
+  fake->per_second = per_second;
+  fake->second = 0;
+  fake->in_second = 0;
+}
+
+guint
+mt_fake_s3_get_slowed (MtLoopbackS3 *s3)
+{
+  return fake_for (s3)->slowed;
 }

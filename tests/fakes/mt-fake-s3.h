@@ -5,7 +5,8 @@
  * This fake steps in through the server's hooks and makes it misbehave on
  * request: 5xx and throttling answers, resets, truncated or chunked
  * answers, slow answers, a 4 GiB object that never comes, an answer that
- * echoes the request's credentials.
+ * echoes the request's credentials; and it keeps a request rate, as S3
+ * does for a prefix, with 503 SlowDown beyond it.
  */
 #pragma once
 
@@ -39,5 +40,12 @@ void  mt_fake_s3_clear_faults (MtLoopbackS3  *s3);
 /* How long a MT_FAKE_S3_FAULT_STALL answer waits, besides the latency. */
 void  mt_fake_s3_set_stall_ms (MtLoopbackS3  *s3,
                                guint          stall_ms);
+
+/* At most @per_second requests in each second (0: no limit); the others
+ * get 503 SlowDown, as S3 answers a prefix asked too fast. */
+void  mt_fake_s3_set_rate_limit (MtLoopbackS3 *s3,
+                                 guint         per_second);
+/* SlowDown answers the limit sent. */
+guint mt_fake_s3_get_slowed     (MtLoopbackS3 *s3);
 
 G_END_DECLS
