@@ -41,6 +41,24 @@ typedef struct {
   guint largest_user;  /* the most objects (traces and images) of one user */
 } MtBenchData;
 
+/* Where a data set goes: its traces, their observations (@cost NaN: none;
+ * @prompt_version < 0: none), its photos. */
+typedef struct {
+  void (*trace)       (gpointer data, const char *id, gint64 timestamp, const char *name, const char *user_id,
+                       const char *input, const char *output);
+  void (*observation) (gpointer data, const char *trace_id, const char *id, const char *type, gint64 start,
+                       const char *parent_id, const char *model, const char *prompt_name, int prompt_version,
+                       const char *input, double cost);
+  void (*image)       (gpointer data, const char *key, gint64 last_modified, gsize size);
+} MtBenchSink;
+
+/* Hands the data set of @scale to @sink, the same each run. */
+void mt_bench_data_generate (MtBenchScale        scale,
+                             gboolean            sparse,
+                             const MtBenchSink  *sink,
+                             gpointer            sink_data,
+                             MtBenchData        *data);
+
 /* Fills both servers with the data set of @scale; the same each run. */
 void mt_bench_data_populate (MtBenchScale        scale,
                              gboolean            sparse,
