@@ -27,6 +27,12 @@
  * both CPU times over the number of cores, and each run is set against
  * the larger of the two floors (at 0 ms, the CPU floor is the floor).
  *
+ * For comparison, the large set is also read the way the Python tool
+ * Mealtrace replaces reads it (every request in sequence, one listing of
+ * the whole prefix, a scan of the user's traces per image), in this
+ * process, and set against Mealtrace's run over v1 at 20 ms; both must
+ * find the same pairs.
+ *
  * Targets, at 20 ms: wall ≤ 1.5 × floor; for the large set, Mealtrace's
  * CPU time ≤ 2 s and its peak RSS ≤ 300 MB. The last line is the largest
  * ratio to the (larger) floor among the runs at 20 ms; the largest ratio
@@ -39,6 +45,9 @@
 
 #include "mt-bench-data.h"
 #include "mt-bench-run.h"
+#include "mt-core.h"
+#include "mt-langfuse-client.h"
+#include "mt-s3-client.h"
 
 #define PUBLIC_KEY "pk-lf-bench"
 #define SECRET_KEY "sk-lf-bench"
@@ -59,6 +68,9 @@ typedef struct {
   double large_cpu_20ms;
   double large_rss_20ms;
   const char * const *only;  /* name prefixes of the runs wanted; NULL: all */
+  double large_v1_20ms_wall;     /* Mealtrace's, to set the Python way against */
+  double large_v2_20ms_wall;
+  guint large_v1_20ms_pairs;
 } Bench;
 
 static gboolean
@@ -154,6 +166,16 @@ run (Bench      *b,
       g_error ("%s: the export does not say %s", name, listing);
     g_unlink (path);
   }
+  if (latency == 20 && !b->sparse && g_str_equal (api, "v2") && g_str_equal (b->data.name, "large"))
+    b->large_v2_20ms_wall = r.wall;
+  if (latency == 20 && !b->sparse && g_str_equal (api, "v1") && g_str_equal (b->data.name, "large"))
+    {
+      const char *pairs = strstr (r.stdout_text, "Total Matched Pairs: ");
+
+      b->large_v1_20ms_wall = r.wall;
+      b->large_v1_20ms_pairs = pairs != NULL ? (guint) g_ascii_strtoull (pairs + strlen ("Total Matched Pairs: "), NULL, 10)
+                                             : 0;
+    }
   if (latency == 20)
     {
       b->worst_ratio_20ms = MAX (b->worst_ratio_20ms, ratio);
@@ -165,6 +187,151 @@ run (Bench      *b,
         }
     }
   g_free (r.stdout_text);
+}
+
+/* The Python tool's way, for comparison: every request in sequence (the
+ * traces' pages, then the generations', then the bucket's), one listing
+ * of the whole prefix, and for each image a scan of its user's traces. */
+static void
+on_done_slot (GObject *source, GAsyncResult *result, gpointer data)
+{
+  *(GAsyncResult **) data = g_object_ref (result);
+}
+
+static guint
+scan_match (GPtrArray *traces,
+            GPtrArray *images)
+{
+  g_autofree gboolean *used = g_new0 (gboolean, MAX (traces->len, 1));
+  guint pairs = 0;
+
+  /* Images in time order; each takes the latest unused trace before it. */
+  for (guint i = 0; i < images->len; i++)
+    {
+      gint64 image_time = ((MtS3Object *) g_ptr_array_index (images, i))->last_modified;
+      gint best = -1;
+
+      for (guint t = 0; t < traces->len; t++)
+        {
+          MtTrace *trace = g_ptr_array_index (traces, t);
+          gint64 time = mt_trace_get_timestamp (trace);
+
+          if (!used[t] && time < image_time &&
+              (best < 0 || time > mt_trace_get_timestamp (g_ptr_array_index (traces, best))))
+            best = (gint) t;
+        }
+      if (best >= 0)
+        {
+          used[best] = TRUE;
+          pairs++;
+        }
+    }
+  return pairs;
+}
+
+static int
+compare_objects (gconstpointer a, gconstpointer b)
+{
+  const MtS3Object *x = *(MtS3Object * const *) a, *y = *(MtS3Object * const *) b;
+
+  return (x->last_modified > y->last_modified) - (x->last_modified < y->last_modified);
+}
+
+static void
+run_python_style (Bench *b)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtLangfuseClient) langfuse = mt_langfuse_client_new (mt_loopback_langfuse_get_base_url (b->langfuse),
+                                                                 PUBLIC_KEY, SECRET_KEY, &error);
+  g_autoptr(MtAwsCredentials) credentials = mt_aws_credentials_new (KEY_ID, AWS_SECRET, NULL, "bench");
+  g_autoptr(MtS3Client) s3 = NULL;
+  g_autoptr(GPtrArray) traces = NULL;
+  g_autoptr(GPtrArray) objects = NULL;
+  g_autoptr(GHashTable) users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  GAsyncResult *result = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+  guint pairs = 0;
+  gint64 start;
+  double wall, fetch_wall;
+
+  g_assert_no_error (error);
+  s3 = mt_s3_client_new (credentials, "us-east-1", mt_loopback_s3_get_endpoint (b->s3), MT_BENCH_BUCKET, &error);
+  g_assert_no_error (error);
+  mt_langfuse_client_set_max_in_flight (langfuse, 1);
+  mt_langfuse_client_set_slicing (langfuse, FALSE);
+  mt_s3_client_set_max_in_flight (s3, 1);
+  mt_loopback_langfuse_set_latency_ms (b->langfuse, 20);
+  mt_loopback_s3_set_latency_ms (b->s3, 20);
+  mt_loopback_langfuse_reset_counters (b->langfuse);
+  mt_loopback_s3_reset_counters (b->s3);
+
+  start = g_get_monotonic_time ();
+  mt_langfuse_client_fetch_traces_async (langfuse, MT_BENCH_FROM, MT_BENCH_TO, MT_LANGFUSE_API_V1, NULL,
+                                         on_done_slot, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  traces = mt_langfuse_client_fetch_traces_finish (langfuse, result, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  mt_s3_client_list_objects_async (s3, "meal-images/", NULL, on_done_slot, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  objects = mt_s3_client_list_objects_finish (s3, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  fetch_wall = (g_get_monotonic_time () - start) / 1000.0;
+
+  for (guint i = 0; i < traces->len; i++)
+    {
+      MtTrace *trace = g_ptr_array_index (traces, i);
+      GPtrArray *list;
+
+      if (mt_trace_get_user_id (trace) == NULL)
+        continue;
+      list = g_hash_table_lookup (users, mt_trace_get_user_id (trace));
+      if (list == NULL)
+        {
+          list = g_ptr_array_new ();
+          g_hash_table_insert (users, g_strdup (mt_trace_get_user_id (trace)), list);
+        }
+      g_ptr_array_add (list, trace);
+    }
+  g_hash_table_iter_init (&iter, users);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autofree char *folder = g_strdup_printf ("meal-images/%s/", (const char *) key);
+      g_autoptr(GPtrArray) images = g_ptr_array_new ();
+
+      /* The user's images, found by scanning the whole listing. */
+      for (guint i = 0; i < objects->len; i++)
+        {
+          MtS3Object *object = g_ptr_array_index (objects, i);
+
+          if (g_str_has_prefix (object->key, folder) && object->last_modified >= MT_BENCH_FROM &&
+              object->last_modified < MT_BENCH_TO)
+            g_ptr_array_add (images, object);
+        }
+      g_ptr_array_sort (images, compare_objects);
+      pairs += scan_match (value, images);
+    }
+  wall = (g_get_monotonic_time () - start) / 1000.0;
+
+  g_print ("large.python_style.v1.20ms.wall: %.0f ms\n", wall);
+  g_print ("large.python_style.v1.20ms.fetch_wall: %.0f ms\n", fetch_wall);
+  g_print ("large.python_style.v1.20ms.match_wall: %.0f ms\n", wall - fetch_wall);
+  g_print ("large.python_style.v1.20ms.langfuse_requests: %u count\n", mt_loopback_langfuse_get_requests (b->langfuse));
+  g_print ("large.python_style.v1.20ms.s3_requests: %u count\n", mt_loopback_s3_get_requests (b->s3));
+  g_print ("large.python_style.v1.20ms.pairs: %u count\n", pairs);
+  if (b->large_v1_20ms_wall > 0)
+    {
+      /* The same pairs, or the comparison means nothing. */
+      if (pairs != b->large_v1_20ms_pairs)
+        g_error ("the Python way found %u pairs, Mealtrace %u", pairs, b->large_v1_20ms_pairs);
+      g_print ("large.python_style.v1.20ms.times_mealtrace: %.1f x\n", wall / b->large_v1_20ms_wall);
+      if (b->large_v2_20ms_wall > 0)
+        g_print ("large.python_style.v1.20ms.times_mealtrace_over_v2: %.1f x\n", wall / b->large_v2_20ms_wall);
+    }
 }
 
 /* The demo: the binary's own servers, in its own process. */
@@ -219,6 +386,8 @@ run_scale (Bench        *b,
         if (wanted (b, name))
           run (b, apis[a], latencies[l]);
       }
+  if (scale == MT_BENCH_LARGE && !sparse && wanted (b, "large.python_style"))
+    run_python_style (b);
 
   g_clear_object (&b->langfuse);
   g_clear_object (&b->s3);
