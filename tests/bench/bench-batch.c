@@ -423,7 +423,7 @@ main (int argc, char *argv[])
   g_print ("worst_ratio_to_requests_floor_at_20ms: %.2f x\n", b.worst_latency_ratio_20ms);
   g_print ("large_cpu_at_20ms: %.0f ms\n", b.large_cpu_20ms);
   g_print ("large_peak_rss_at_20ms: %.0f MB\n", b.large_rss_20ms);
-  g_print ("targets (at 20 ms: wall <= 1.5 x floor; large: CPU <= 2 s, RSS <= 300 MB): %s\n",
+  g_print ("targets (at 20 ms wall <= 1.5 x floor, large CPU <= 2 s and RSS <= 300 MB): %s\n",
            met ? "met" : "NOT MET");
   g_print ("ratio_to_floor: %.2f x\n", b.worst_ratio_20ms);
   return 0;

@@ -42,6 +42,7 @@ typedef struct {
   guint generations;
   gboolean ready;
   double cpu_ms;    /* the fake thread's CPU time, when last read */
+  double worst_ratio; /* the largest of the runs' ratios to their floors */
 } Server;
 
 typedef struct {
@@ -198,6 +199,8 @@ run (Server *server, const char *base_url, MtLangfuseApi api, gboolean slicing)
   g_print ("%s_client_cpu: %.0f ms\n", name, process_cpu - fake_cpu);
   g_print ("%s_fake_cpu: %.0f ms\n", name, fake_cpu);
   g_print ("%s_peak_rss: %.0f MB\n", name, peak_rss_mb ());
+  g_print ("%s_ratio_to_floor: %.2f x\n", name, wall / (steps * (double) LATENCY_MS));
+  server->worst_ratio = MAX (server->worst_ratio, wall / (steps * (double) LATENCY_MS));
 }
 
 /* A month of meal photos analysed: one trace each, its input the photo
@@ -269,6 +272,8 @@ main (int argc, char *argv[])
   run (&server, base_url, MT_LANGFUSE_API_V2, TRUE);
   run (&server, base_url, MT_LANGFUSE_API_V1, FALSE);
   run (&server, base_url, MT_LANGFUSE_API_V1, TRUE);
+
+  g_print ("ratio_to_floor: %.2f x\n", server.worst_ratio);
 
   in_fake (&server, stop);
   g_thread_join (thread);
