@@ -78,7 +78,8 @@ def section(name, result):
         return "\n".join(out + ["", "No figures were printed.", ""])
     runs, plain = {}, []
     for key, value in lines:
-        if "." in key and re.match(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$", key):
+        # RUN.METRIC, RUN having a dot of its own ("large.users" is a figure).
+        if re.match(r"^[a-z0-9_]+(\.[a-z0-9_]+){2,}$", key):
             run, metric = key.rsplit(".", 1)
             runs.setdefault(run, {})[metric] = value
         else:
