@@ -12,6 +12,8 @@
 
 /* The longest side of a pair's preview and of a lone photo's thumbnail. */
 #define PREVIEW_SIZE 280
+/* The pairs' inputs and outputs opened at each idle turn. */
+#define OPEN_AT_ONCE 2
 #define THUMBNAIL_SIZE 128
 /* Lone photos are small: more of them at once. */
 #define THUMBNAIL_PAGE (3 * MT_USER_DETAIL_PAGE)
@@ -37,6 +39,10 @@ struct _MtUserDetail
   GtkWidget *unused_box, *unused_more;
   GtkWidget *lone_box, *lone_more;
   guint n_pairs_shown, n_unused_shown, n_lone_shown;
+  /* The pairs' inputs and outputs open a few at a time once the pane is
+   * shown, so that it shows at once however many pairs it holds. */
+  GPtrArray *to_open;     /* GtkExpander */
+  guint open_source;
 };
 
 G_DEFINE_FINAL_TYPE (MtUserDetail, mt_user_detail, GTK_TYPE_WIDGET)
@@ -230,30 +236,41 @@ add_field (GtkGrid    *grid,
 static void
 on_json_expanded (GtkExpander *expander,
                   GParamSpec  *pspec,
-                  JsonNode    *node)
+                  MtTrace     *trace)
 {
+  gboolean output = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (expander), "mt-output"));
+  JsonNode *node;
   GtkWidget *view;
 
   if (!gtk_expander_get_expanded (expander) || gtk_expander_get_child (expander) != NULL)
     return;
+  /* The value is read (parsed, for a kept text) only now. */
+  node = output ? mt_trace_get_output (trace) : mt_trace_get_input (trace);
   view = mt_json_view_new ();
-  mt_json_view_set_node (MT_JSON_VIEW (view), node);
+  if (node != NULL)
+    mt_json_view_set_node (MT_JSON_VIEW (view), node);
+  else
+    {
+      g_autoptr(JsonNode) null = json_node_new (JSON_NODE_NULL);
+
+      mt_json_view_set_node (MT_JSON_VIEW (view), null);
+    }
   gtk_widget_set_margin_top (view, 6);
   gtk_expander_set_child (expander, view);
 }
 
-/* An expander over a JSON value; its view is made when first opened. */
+/* An expander over a trace's input or output; its view is made when first
+ * opened. */
 static GtkWidget *
 make_json_section (const char *title,
-                   JsonNode   *node,
-                   gboolean    expanded)
+                   MtTrace    *trace,
+                   gboolean    output)
 {
   GtkWidget *expander = gtk_expander_new (title);
 
-  g_signal_connect_data (expander, "notify::expanded", G_CALLBACK (on_json_expanded),
-                         node != NULL ? json_node_copy (node) : json_node_new (JSON_NODE_NULL),
-                         (GClosureNotify) (void (*) (void)) json_node_unref, 0);
-  gtk_expander_set_expanded (GTK_EXPANDER (expander), expanded);
+  g_object_set_data (G_OBJECT (expander), "mt-output", GINT_TO_POINTER (output));
+  g_signal_connect_data (expander, "notify::expanded", G_CALLBACK (on_json_expanded), g_object_ref (trace),
+                         (GClosureNotify) (void (*) (void)) g_object_unref, 0);
   return expander;
 }
 
@@ -330,12 +347,44 @@ make_trace_info (MtUserDetail *self,
 
 /* The trace's input and output, the card's width. */
 static void
-add_trace_values (GtkWidget *card,
-                  MtTrace   *trace,
-                  gboolean   expanded)
+add_trace_values (MtUserDetail *self,
+                  GtkWidget    *card,
+                  MtTrace      *trace,
+                  gboolean      expanded)
 {
-  gtk_box_append (GTK_BOX (card), make_json_section (_("Input"), mt_trace_get_input (trace), expanded));
-  gtk_box_append (GTK_BOX (card), make_json_section (_("Output"), mt_trace_get_output (trace), expanded));
+  GtkWidget *input = make_json_section (_("Input"), trace, FALSE);
+  GtkWidget *output = make_json_section (_("Output"), trace, TRUE);
+
+  gtk_box_append (GTK_BOX (card), input);
+  gtk_box_append (GTK_BOX (card), output);
+  if (expanded)
+    {
+      g_ptr_array_add (self->to_open, g_object_ref (input));
+      g_ptr_array_add (self->to_open, g_object_ref (output));
+    }
+}
+
+/* Opens the next few expanders waiting, in the order of the pane. */
+static gboolean
+open_some (gpointer data)
+{
+  MtUserDetail *self = data;
+  guint n = MIN (self->to_open->len, OPEN_AT_ONCE);
+
+  for (guint i = 0; i < n; i++)
+    gtk_expander_set_expanded (g_ptr_array_index (self->to_open, i), TRUE);
+  g_ptr_array_remove_range (self->to_open, 0, n);
+  if (self->to_open->len > 0)
+    return G_SOURCE_CONTINUE;
+  self->open_source = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+open_later (MtUserDetail *self)
+{
+  if (self->open_source == 0 && self->to_open->len > 0)
+    self->open_source = g_idle_add_full (G_PRIORITY_LOW, open_some, self, NULL);
 }
 
 /* Cards */
@@ -416,7 +465,7 @@ make_pair_card (MtUserDetail *self,
   gtk_box_append (GTK_BOX (top), photo);
   gtk_box_append (GTK_BOX (top), make_trace_info (self, mt_pair_get_trace (pair), pair, copy));
   gtk_box_append (GTK_BOX (card), top);
-  add_trace_values (card, mt_pair_get_trace (pair), TRUE);
+  add_trace_values (self, card, mt_pair_get_trace (pair), TRUE);
   return card;
 }
 
@@ -454,7 +503,10 @@ on_show_more (GtkButton *button,
   MtUserDetail *self = MT_USER_DETAIL (gtk_widget_get_ancestor (GTK_WIDGET (button), MT_TYPE_USER_DETAIL));
 
   if (self != NULL)
-    show_more (self, GPOINTER_TO_INT (data));
+    {
+      show_more (self, GPOINTER_TO_INT (data));
+      open_later (self);
+    }
 }
 
 static void
@@ -497,7 +549,7 @@ show_more (MtUserDetail *self,
           GtkWidget *card = make_card ();
 
           gtk_box_append (GTK_BOX (card), make_trace_info (self, item, NULL, NULL));
-          add_trace_values (card, item, FALSE);
+          add_trace_values (self, card, item, FALSE);
           gtk_box_append (GTK_BOX (box), card);
         }
       else
@@ -622,6 +674,7 @@ build_user (MtUserDetail *self)
 
   gtk_scrolled_window_set_child (self->scrolled, GTK_WIDGET (self->content));
   gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->scrolled), 0);
+  open_later (self);
 }
 
 static void
@@ -631,6 +684,8 @@ clear_user (MtUserDetail *self)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_ptr_array_set_size (self->previews, 0);
+  g_clear_handle_id (&self->open_source, g_source_remove);
+  g_ptr_array_set_size (self->to_open, 0);
   gtk_scrolled_window_set_child (self->scrolled, NULL);
   self->content = NULL;
   self->pairs_box = self->pairs_more = self->unused_box = self->unused_more = NULL;
@@ -740,6 +795,9 @@ mt_user_detail_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   if (self->previews != NULL)
     g_ptr_array_set_size (self->previews, 0);
+  g_clear_handle_id (&self->open_source, g_source_remove);
+  if (self->to_open != NULL)
+    g_ptr_array_set_size (self->to_open, 0);
   if (self->stack != NULL)
     {
       gtk_widget_unparent (GTK_WIDGET (self->stack));
@@ -755,6 +813,7 @@ mt_user_detail_finalize (GObject *object)
   MtUserDetail *self = MT_USER_DETAIL (object);
 
   g_clear_pointer (&self->previews, g_ptr_array_unref);
+  g_clear_pointer (&self->to_open, g_ptr_array_unref);
   g_clear_object (&self->user);
   g_clear_object (&self->client);
   g_clear_object (&self->cache);
@@ -781,6 +840,7 @@ mt_user_detail_init (MtUserDetail *self)
   GtkWidget *placeholder = gtk_label_new (_("Select a user to see their photos beside their traces."));
 
   self->previews = g_ptr_array_new_with_free_func (g_object_unref);
+  self->to_open = g_ptr_array_new_with_free_func (g_object_unref);
   self->stack = GTK_STACK (gtk_stack_new ());
   gtk_widget_set_parent (GTK_WIDGET (self->stack), GTK_WIDGET (self));
 
