@@ -127,38 +127,30 @@ def generate_object(rng):
     }, base + "/" + encoded
 
 
-def botocore_presign(obj, url):
-    """botocore's presigned URL for @url, at the object's instant."""
-    creds = Credentials(obj["access_key"], obj["secret_key"], obj["token"])
-    stamp = datetime.datetime.fromtimestamp(obj["time"], datetime.timezone.utc).strftime(SIGV4_TIMESTAMP)
-    auth = S3SigV4QueryAuth(creds, "s3", obj["region"], expires=obj["expires"])
-    request = AWSRequest(method="GET", url=url, headers={})
-    request.context["timestamp"] = stamp
+def signed(auth, method, url, time):
+    """botocore's add_auth on @method @url, with the instant fixed instead of read from the clock."""
+    request = AWSRequest(method=method, url=url, headers={})
+    request.context["timestamp"] = datetime.datetime.fromtimestamp(time, datetime.timezone.utc).strftime(SIGV4_TIMESTAMP)
     auth._modify_request_before_signing(request)
     canonical = auth.canonical_request(request)
     string_to_sign = auth.string_to_sign(request, canonical)
     auth._inject_signature_to_request(request, auth.signature(string_to_sign, request))
-    return request.url
+    return request
+
+
+def botocore_presign(obj, url):
+    """botocore's presigned URL for @url, at the object's instant."""
+    creds = Credentials(obj["access_key"], obj["secret_key"], obj["token"])
+    return signed(S3SigV4QueryAuth(creds, "s3", obj["region"], expires=obj["expires"]), "GET", url, obj["time"]).url
 
 
 def botocore_sign(req):
-    """botocore's add_auth, with the instant fixed instead of read from the clock."""
+    """The headers of the request signed by botocore, and its presigned URL."""
     url = "https://" + req["host"] + req["path"] + ("?" + req["query"] if req["query"] else "")
     creds = Credentials(req["access_key"], req["secret_key"], req["token"])
-    stamp = datetime.datetime.fromtimestamp(req["time"], datetime.timezone.utc).strftime(SIGV4_TIMESTAMP)
-
-    def run(auth):
-        request = AWSRequest(method=req["method"], url=url, headers={})
-        request.context["timestamp"] = stamp
-        auth._modify_request_before_signing(request)
-        canonical = auth.canonical_request(request)
-        string_to_sign = auth.string_to_sign(request, canonical)
-        signature = auth.signature(string_to_sign, request)
-        auth._inject_signature_to_request(request, signature)
-        return request
-
-    header = run(S3SigV4Auth(creds, "s3", req["region"]))
-    query = run(S3SigV4QueryAuth(creds, "s3", req["region"], expires=req["expires"]))
+    header = signed(S3SigV4Auth(creds, "s3", req["region"]), req["method"], url, req["time"])
+    query = signed(S3SigV4QueryAuth(creds, "s3", req["region"], expires=req["expires"]), req["method"], url,
+                   req["time"])
     headers = {name.lower(): value for name, value in header.headers.items()}
     return headers, query.url
 

@@ -525,35 +525,16 @@ test_retries_then_success (Fixture *f, gconstpointer data)
     }
 }
 
-typedef struct {
-  guint done;
-  guint failed;
-} Listings;
-
-static void
-on_listed (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Listings *listings = data;
-  g_autoptr(GPtrArray) objects = NULL;
-  g_autoptr(GError) error = NULL;
-
-  objects = mt_s3_client_list_objects_finish (MT_S3_CLIENT (source), result, &error);
-  if (error != NULL)
-    g_test_message ("error: %s", error->message);
-  listings->failed += objects == NULL;
-  listings->done++;
-}
-
 /* A bucket that allows 20 requests a second, asked for 80 folders with 16
  * requests in flight: the client answers SlowDown with fewer requests at
  * once, and every listing comes back. */
 static void
 test_slow_down_adapts (Fixture *f, gconstpointer data)
 {
-  Listings listings = { 0, 0 };
-  guint slowed;
+  GAsyncResult *results[80] = { NULL };
+  guint slowed, failed = 0;
 
-  for (guint u = 0; u < 80; u++)
+  for (guint u = 0; u < G_N_ELEMENTS (results); u++)
     {
       g_autofree char *prefix = g_strdup_printf ("meal-images/user-%02u/", u);
 
@@ -563,20 +544,28 @@ test_slow_down_adapts (Fixture *f, gconstpointer data)
   mt_s3_client_set_retry_delay_ms (f->client, 50);
   mt_loopback_s3_set_latency_ms (f->fake, 5);
   mt_fake_s3_set_rate_limit (f->fake, 20);
-  for (guint u = 0; u < 80; u++)
+  for (guint u = 0; u < G_N_ELEMENTS (results); u++)
     {
       g_autofree char *prefix = g_strdup_printf ("meal-images/user-%02u/", u);
 
-      mt_s3_client_list_objects_async (f->client, prefix, NULL, on_listed, &listings);
+      mt_s3_client_list_objects_async (f->client, prefix, NULL, on_done, &results[u]);
     }
-  while (listings.done < 80)
-    g_main_context_iteration (NULL, TRUE);
+  for (guint u = 0; u < G_N_ELEMENTS (results); u++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) objects = mt_s3_client_list_objects_finish (f->client, wait_for (&results[u]), &error);
+
+      if (error != NULL)
+        g_test_message ("error: %s", error->message);
+      failed += objects == NULL;
+      g_object_unref (results[u]);
+    }
   slowed = mt_fake_s3_get_slowed (f->fake);
   g_test_message ("%u SlowDown answers, %u retries, %u requests", slowed, mt_s3_client_get_retries (f->client),
                   mt_s3_client_get_requests (f->client));
-  g_assert_cmpuint (listings.failed, ==, 0);
+  g_assert_cmpuint (failed, ==, 0);
   g_assert_cmpuint (slowed, >, 0);
-  g_assert_cmpuint (mt_s3_client_get_requests (f->client), ==, 80 + slowed);
+  g_assert_cmpuint (mt_s3_client_get_requests (f->client), ==, G_N_ELEMENTS (results) + slowed);
 }
 
 static void

@@ -49,10 +49,6 @@
 #include "mt-langfuse-client.h"
 #include "mt-s3-client.h"
 
-#define PUBLIC_KEY "pk-lf-bench"
-#define SECRET_KEY "sk-lf-bench"
-#define KEY_ID "AKIABENCHBENCHBENCH0"
-#define AWS_SECRET "bench-aws-secret-0123456789abcdefghijk"
 /* What the batch binary runs with (its defaults). */
 #define LANGFUSE_IN_FLIGHT 8
 #define S3_IN_FLIGHT 16
@@ -114,17 +110,6 @@ run (Bench      *b,
   g_autofree char *output = g_build_filename (b->dir, api, NULL);
   g_autofree char *name = g_strdup_printf ("%s.%s.%s.%ums", b->data.name, b->sparse ? "per_user" : "whole_prefix",
                                            api, latency);
-  const char *argv[] = {
-    g_getenv ("MEALTRACE_BINARY"), "--batch", "--quiet", "--from", MT_BENCH_FROM_TEXT, "--to", MT_BENCH_TO_TEXT,
-    "--langfuse-api", api, "--output-dir", output, NULL,
-  };
-  const char *env[] = {
-    "LANGFUSE_BASE_URL", mt_loopback_langfuse_get_base_url (b->langfuse),
-    "LANGFUSE_PUBLIC_KEY", PUBLIC_KEY, "LANGFUSE_SECRET_KEY", SECRET_KEY,
-    "AWS_ENDPOINT_URL_S3", mt_loopback_s3_get_endpoint (b->s3),
-    "AWS_ACCESS_KEY_ID", KEY_ID, "AWS_SECRET_ACCESS_KEY", AWS_SECRET, "AWS_REGION", "us-east-1",
-    "MEALTRACE_S3_BUCKET", MT_BENCH_BUCKET, NULL,
-  };
   g_autofree char *json_dir = g_build_filename (output, "json", NULL);
   g_autofree char *listing = g_strdup_printf ("\"s3_listing\": \"%s\"", b->sparse ? "per_user" : "whole_prefix");
   MtBenchRun r = { 0 };
@@ -136,7 +121,7 @@ run (Bench      *b,
   mt_loopback_langfuse_reset_counters (b->langfuse);
   mt_loopback_s3_reset_counters (b->s3);
   servers_cpu = mt_bench_process_cpu_ms ();
-  mt_bench_spawn (argv, env, b->dir, &r);
+  mt_bench_run_batch (b->langfuse, b->s3, api, b->dir, output, &r);
   servers_cpu = mt_bench_process_cpu_ms () - servers_cpu;
 
   cpu_floor = (r.cpu + servers_cpu) / g_get_num_processors ();
@@ -192,12 +177,6 @@ run (Bench      *b,
 /* The Python tool's way, for comparison: every request in sequence (the
  * traces' pages, then the generations', then the bucket's), one listing
  * of the whole prefix, and for each image a scan of its user's traces. */
-static void
-on_done_slot (GObject *source, GAsyncResult *result, gpointer data)
-{
-  *(GAsyncResult **) data = g_object_ref (result);
-}
-
 static guint
 scan_match (GPtrArray *traces,
             GPtrArray *images)
@@ -242,8 +221,8 @@ run_python_style (Bench *b)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MtLangfuseClient) langfuse = mt_langfuse_client_new (mt_loopback_langfuse_get_base_url (b->langfuse),
-                                                                 PUBLIC_KEY, SECRET_KEY, &error);
-  g_autoptr(MtAwsCredentials) credentials = mt_aws_credentials_new (KEY_ID, AWS_SECRET, NULL, "bench");
+                                                                 MT_BENCH_PUBLIC_KEY, MT_BENCH_SECRET_KEY, &error);
+  g_autoptr(MtAwsCredentials) credentials = mt_aws_credentials_new (MT_BENCH_KEY_ID, MT_BENCH_AWS_SECRET, NULL, "bench");
   g_autoptr(MtS3Client) s3 = NULL;
   g_autoptr(GPtrArray) traces = NULL;
   g_autoptr(GPtrArray) objects = NULL;
@@ -268,16 +247,12 @@ run_python_style (Bench *b)
 
   start = g_get_monotonic_time ();
   mt_langfuse_client_fetch_traces_async (langfuse, MT_BENCH_FROM, MT_BENCH_TO, MT_LANGFUSE_API_V1, NULL,
-                                         on_done_slot, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  traces = mt_langfuse_client_fetch_traces_finish (langfuse, result, NULL, &error);
+                                         mt_bench_keep_result, &result);
+  traces = mt_langfuse_client_fetch_traces_finish (langfuse, mt_bench_wait (&result), NULL, &error);
   g_assert_no_error (error);
   g_clear_object (&result);
-  mt_s3_client_list_objects_async (s3, "meal-images/", NULL, on_done_slot, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  objects = mt_s3_client_list_objects_finish (s3, result, &error);
+  mt_s3_client_list_objects_async (s3, "meal-images/", NULL, mt_bench_keep_result, &result);
+  objects = mt_s3_client_list_objects_finish (s3, mt_bench_wait (&result), &error);
   g_assert_no_error (error);
   g_clear_object (&result);
   fetch_wall = (g_get_monotonic_time () - start) / 1000.0;
@@ -365,8 +340,8 @@ run_scale (Bench        *b,
   if (!wanted (b, world))
     return;
 
-  b->langfuse = mt_loopback_langfuse_new (PUBLIC_KEY, SECRET_KEY);
-  b->s3 = mt_loopback_s3_new ("us-east-1", KEY_ID, AWS_SECRET, NULL);
+  b->langfuse = mt_loopback_langfuse_new (MT_BENCH_PUBLIC_KEY, MT_BENCH_SECRET_KEY);
+  b->s3 = mt_loopback_s3_new ("us-east-1", MT_BENCH_KEY_ID, MT_BENCH_AWS_SECRET, NULL);
   b->sparse = sparse;
   mt_bench_data_populate (scale, sparse, b->langfuse, b->s3, &b->data);
   g_print ("%s.setup: %.0f ms\n", b->data.name, (g_get_monotonic_time () - start) / 1000.0);

@@ -172,17 +172,6 @@ sort_floor (Sink *sink)
   return (g_get_monotonic_time () - start) / 1000.0;
 }
 
-static guint64
-peak_rss_kb (void)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) || (line = strstr (status, "VmHWM:")) == NULL)
-    return 0;
-  return g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10);
-}
-
 /* Writes one export ROUNDS times and its bytes as often; the best times. */
 static double
 export (MtMatchResult *result, MtExportFormat format, const char *dir)
@@ -247,7 +236,7 @@ main (int argc, char *argv[])
   g_assert_no_error (error);
   mt_bench_data_generate (MT_BENCH_LARGE, FALSE, &sink_functions, &sink, &data);
   g_hash_table_remove_all (sink.traces);
-  rss_data = peak_rss_kb ();
+  rss_data = mt_bench_peak_rss_kb ();
 
   for (guint round = 0; round < ROUNDS; round++)
     {
@@ -258,7 +247,7 @@ main (int argc, char *argv[])
       match_ms = MIN (match_ms, ms);
       floor_ms = MIN (floor_ms, sort_floor (&sink));
     }
-  rss_matched = peak_rss_kb ();
+  rss_matched = mt_bench_peak_rss_kb ();
 
   g_print ("users: %u count\n", data.users);
   g_print ("traces: %u count\n", data.traces);
@@ -271,7 +260,7 @@ main (int argc, char *argv[])
   g_print ("rss_after_matching: %.0f MB\n", rss_matched / 1024.0);
   json_ratio = export (result, MT_EXPORT_FORMAT_JSON, dir);
   csv_ratio = export (result, MT_EXPORT_FORMAT_CSV, dir);
-  g_print ("peak_rss: %.0f MB\n", peak_rss_kb () / 1024.0);
+  g_print ("peak_rss: %.0f MB\n", mt_bench_peak_rss_kb () / 1024.0);
   g_print ("ratio_to_floor: %.2f x\n", MAX (json_ratio, csv_ratio));
 
   g_object_unref (result);

@@ -21,10 +21,6 @@
 #include "mt-fake-langfuse.h"
 #include "mt-fake-s3.h"
 
-#define PUBLIC_KEY "pk-lf-bench"
-#define SECRET_KEY "sk-lf-bench"
-#define KEY_ID "AKIABENCHBENCHBENCH0"
-#define AWS_SECRET "bench-aws-secret-0123456789abcdefghijk"
 #define LATENCY_MS 20
 #define LIMIT 30
 #define WINDOW_MS 6000
@@ -33,8 +29,8 @@
 int
 main (int argc, char *argv[])
 {
-  g_autoptr(MtLoopbackLangfuse) langfuse = mt_loopback_langfuse_new (PUBLIC_KEY, SECRET_KEY);
-  g_autoptr(MtLoopbackS3) s3 = mt_loopback_s3_new ("us-east-1", KEY_ID, AWS_SECRET, NULL);
+  g_autoptr(MtLoopbackLangfuse) langfuse = mt_loopback_langfuse_new (MT_BENCH_PUBLIC_KEY, MT_BENCH_SECRET_KEY);
+  g_autoptr(MtLoopbackS3) s3 = mt_loopback_s3_new ("us-east-1", MT_BENCH_KEY_ID, MT_BENCH_AWS_SECRET, NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("mealtrace-bench-XXXXXX", &error);
   g_autofree char *output = NULL;
@@ -44,8 +40,6 @@ main (int argc, char *argv[])
   double allowed_ms, ratio;
   gboolean met;
 
-  if (g_getenv ("MEALTRACE_BINARY") == NULL)
-    g_error ("MEALTRACE_BINARY names the mealtrace binary to run");
   g_assert_no_error (error);
   output = g_build_filename (dir, "out", NULL);
   mt_bench_data_populate (MT_BENCH_MEDIUM, TRUE, langfuse, s3, &data);
@@ -54,21 +48,7 @@ main (int argc, char *argv[])
   mt_fake_langfuse_set_rate_limit (langfuse, LIMIT, WINDOW_MS, FALSE);
   mt_fake_s3_set_rate_limit (s3, S3_PER_SECOND);
 
-  {
-    const char *args[] = {
-      g_getenv ("MEALTRACE_BINARY"), "--batch", "--quiet", "--from", MT_BENCH_FROM_TEXT, "--to", MT_BENCH_TO_TEXT,
-      "--langfuse-api", "v1", "--output-dir", output, NULL,
-    };
-    const char *env[] = {
-      "LANGFUSE_BASE_URL", mt_loopback_langfuse_get_base_url (langfuse),
-      "LANGFUSE_PUBLIC_KEY", PUBLIC_KEY, "LANGFUSE_SECRET_KEY", SECRET_KEY,
-      "AWS_ENDPOINT_URL_S3", mt_loopback_s3_get_endpoint (s3),
-      "AWS_ACCESS_KEY_ID", KEY_ID, "AWS_SECRET_ACCESS_KEY", AWS_SECRET, "AWS_REGION", "us-east-1",
-      "MEALTRACE_S3_BUCKET", MT_BENCH_BUCKET, NULL,
-    };
-
-    mt_bench_spawn (args, env, dir, &r);
-  }
+  mt_bench_run_batch (langfuse, s3, "v1", dir, output, &r);
 
   requests = mt_loopback_langfuse_get_requests (langfuse);
   throttled_windows = mt_fake_langfuse_get_throttled_windows (langfuse);

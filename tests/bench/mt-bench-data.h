@@ -25,6 +25,11 @@ typedef enum {
 } MtBenchScale;
 
 #define MT_BENCH_BUCKET "meals"
+/* The keys the servers take and the binary is given. */
+#define MT_BENCH_PUBLIC_KEY "pk-lf-bench"
+#define MT_BENCH_SECRET_KEY "sk-lf-bench"
+#define MT_BENCH_KEY_ID "AKIABENCHBENCHBENCH0"
+#define MT_BENCH_AWS_SECRET "bench-aws-secret-0123456789abcdefghijk"
 /* 2026-10-01T00:00:00Z and thirty days on. */
 #define MT_BENCH_FROM G_GINT64_CONSTANT (1790812800000)
 #define MT_BENCH_TO (MT_BENCH_FROM + 30 * G_GINT64_CONSTANT (86400000))

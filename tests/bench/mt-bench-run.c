@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "mt-bench-data.h"
 #include "mt-bench-run.h"
 
 static double
@@ -36,25 +37,47 @@ typedef struct {
   guint64 peak_kb;
 } PeakWatch;
 
+/* A process's peak resident memory (VmHWM) in kB; 0 when it cannot be read. */
+static guint64
+peak_kb_of (const char *status_path)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents (status_path, &status, NULL, NULL) || (line = strstr (status, "VmHWM:")) == NULL)
+    return 0;
+  return g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10);
+}
+
 static gboolean
 read_peak (gpointer data)
 {
   PeakWatch *watch = data;
-  g_autofree char *status = NULL;
-  const char *line;
 
-  if (!g_file_get_contents (watch->status_path, &status, NULL, NULL))
-    return G_SOURCE_CONTINUE;
-  line = strstr (status, "VmHWM:");
-  if (line != NULL)
-    watch->peak_kb = MAX (watch->peak_kb, g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10));
+  watch->peak_kb = MAX (watch->peak_kb, peak_kb_of (watch->status_path));
   return G_SOURCE_CONTINUE;
 }
 
-static void
-on_done (GObject *source, GAsyncResult *result, gpointer data)
+guint64
+mt_bench_peak_rss_kb (void)
+{
+  return peak_kb_of ("/proc/self/status");
+}
+
+void
+mt_bench_keep_result (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      data)
 {
   *(GAsyncResult **) data = g_object_ref (result);
+}
+
+GAsyncResult *
+mt_bench_wait (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
 }
 
 /* Runs the binary with @argv and @env (NAME=value pairs), from @dir. */
@@ -92,15 +115,12 @@ mt_bench_spawn (const char * const *argv,
   peak.status_path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (process));
   peak_source = g_timeout_add (5, read_peak, &peak);
   /* Its output is read as it comes, and it has exited when both close. */
-  g_subprocess_communicate_async (process, NULL, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  g_subprocess_communicate_finish (process, result, &text, &err, &error);
+  g_subprocess_communicate_async (process, NULL, NULL, mt_bench_keep_result, &result);
+  g_subprocess_communicate_finish (process, mt_bench_wait (&result), &text, &err, &error);
   g_assert_no_error (error);
   g_clear_object (&result);
-  g_subprocess_wait_async (process, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_wait_async (process, NULL, mt_bench_keep_result, &result);
+  mt_bench_wait (&result);
   g_clear_object (&result);
   out->wall = (g_get_monotonic_time () - start) / 1000.0;
   g_source_remove (peak_source);
@@ -145,3 +165,28 @@ mt_bench_remove_tree (const char *path)
   g_rmdir (path);
 }
 
+
+void
+mt_bench_run_batch (MtLoopbackLangfuse *langfuse,
+                    MtLoopbackS3       *s3,
+                    const char         *api,
+                    const char         *dir,
+                    const char         *output_dir,
+                    MtBenchRun         *out)
+{
+  const char *argv[] = {
+    g_getenv ("MEALTRACE_BINARY"), "--batch", "--quiet", "--from", MT_BENCH_FROM_TEXT, "--to", MT_BENCH_TO_TEXT,
+    "--langfuse-api", api, "--output-dir", output_dir, NULL,
+  };
+  const char *env[] = {
+    "LANGFUSE_BASE_URL", mt_loopback_langfuse_get_base_url (langfuse),
+    "LANGFUSE_PUBLIC_KEY", MT_BENCH_PUBLIC_KEY, "LANGFUSE_SECRET_KEY", MT_BENCH_SECRET_KEY,
+    "AWS_ENDPOINT_URL_S3", mt_loopback_s3_get_endpoint (s3),
+    "AWS_ACCESS_KEY_ID", MT_BENCH_KEY_ID, "AWS_SECRET_ACCESS_KEY", MT_BENCH_AWS_SECRET, "AWS_REGION", "us-east-1",
+    "MEALTRACE_S3_BUCKET", MT_BENCH_BUCKET, NULL,
+  };
+
+  if (argv[0] == NULL)
+    g_error ("MEALTRACE_BINARY names the mealtrace binary to run");
+  mt_bench_spawn (argv, env, dir, out);
+}

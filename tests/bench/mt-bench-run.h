@@ -5,7 +5,10 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
+
+#include "mt-loopback-langfuse.h"
+#include "mt-loopback-s3.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +27,26 @@ void    mt_bench_spawn          (const char * const *argv,
                                  const char * const *env,
                                  const char         *dir,
                                  MtBenchRun         *out);
+
+/* `mealtrace --batch` over the benchmark window, against @langfuse and @s3
+ * (filled by mt_bench_data_populate()), over @api, its exports in
+ * @output_dir. The binary is $MEALTRACE_BINARY. */
+void    mt_bench_run_batch      (MtLoopbackLangfuse *langfuse,
+                                 MtLoopbackS3       *s3,
+                                 const char         *api,
+                                 const char         *dir,
+                                 const char         *output_dir,
+                                 MtBenchRun         *out);
+
+/* This process's peak resident memory so far, in kB. */
+guint64 mt_bench_peak_rss_kb    (void);
+
+/* An async call's result kept in @data (a GAsyncResult **, to unref), and
+ * the main loop run until it is there. */
+void    mt_bench_keep_result    (GObject            *source,
+                                 GAsyncResult       *result,
+                                 gpointer            data);
+GAsyncResult *mt_bench_wait     (GAsyncResult      **slot);
 
 /* This process's CPU time so far, in ms: the servers'. */
 double  mt_bench_process_cpu_ms (void);
