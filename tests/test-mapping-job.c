@@ -214,6 +214,10 @@ test_per_user (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpstr (mt_match_result_get_s3_listing (result), ==, "per_user");
   g_assert_cmpuint (mt_match_summary_get_total_matched_pairs (mt_match_result_get_summary (result)), ==, 5);
+  /* The progress figures, kept as the users changed, end with all of them. */
+  g_assert_cmpuint (mt_mapping_job_get_users_done (job), ==, mt_mapping_job_get_users (job));
+  g_assert_cmpuint (mt_mapping_job_get_images (job), ==,
+                    mt_match_summary_get_total_images (mt_match_result_get_summary (result)));
   /* The first page of the prefix, then five listings: not three pages. */
   g_assert_cmpuint (mt_s3_client_get_requests (mt_mapping_job_get_s3_client (job)), ==, 1 + 5);
 }
@@ -243,6 +247,8 @@ test_whole_prefix (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpstr (mt_match_result_get_s3_listing (result), ==, "whole_prefix");
   g_assert_cmpuint (mt_match_summary_get_total_images (mt_match_result_get_summary (result)), ==, 1800);
+  g_assert_cmpuint (mt_mapping_job_get_users_done (job), ==, mt_mapping_job_get_users (job));
+  g_assert_cmpuint (mt_mapping_job_get_images (job), ==, 1800);
   g_assert_cmpuint (mt_match_summary_get_total_matched_pairs (mt_match_result_get_summary (result)), ==, 600);
   /* 1,800 keys are two pages, against 600 listings. */
   g_assert_cmpuint (mt_s3_client_get_requests (mt_mapping_job_get_s3_client (job)), ==, 2);

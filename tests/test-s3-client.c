@@ -712,6 +712,65 @@ test_cancel_while_waiting (Fixture *f, gconstpointer data)
     g_object_unref (results[i]);
 }
 
+/* Many calls waiting with two cancellables: cancelling one ends its calls
+ * at once, and only its calls; the others go on to the wire in turn. */
+static void
+test_cancel_many_waiting (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GCancellable) first = g_cancellable_new ();
+  g_autoptr(GCancellable) second = g_cancellable_new ();
+  GAsyncResult *results[41] = { NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = NULL;
+
+  mt_loopback_s3_put (f->fake, BUCKET, "k", 1738300000000, NULL, 10);
+  mt_loopback_s3_set_latency_ms (f->fake, 100);
+  mt_s3_client_set_max_in_flight (f->client, 1);
+
+  /* results[0] takes the one place; the odd ones wait with the first
+   * cancellable, the even ones with the second. */
+  mt_s3_client_get_object_async (f->client, "k", 100, NULL, on_done, &results[0]);
+  for (guint i = 1; i < G_N_ELEMENTS (results); i++)
+    mt_s3_client_get_object_async (f->client, "k", 100, i % 2 == 1 ? first : second, on_done, &results[i]);
+  g_cancellable_cancel (first);
+  for (guint i = 1; i < G_N_ELEMENTS (results); i += 2)
+    wait_for (&results[i]);
+  /* Each cancelled call ended while the first was still on the wire. */
+  g_assert_null (results[0]);
+  for (guint i = 1; i < G_N_ELEMENTS (results); i++)
+    {
+      if (i % 2 == 0)
+        {
+          g_assert_null (results[i]);
+          continue;
+        }
+      g_assert_null (mt_s3_client_get_object_finish (f->client, results[i], &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_clear_error (&error);
+    }
+  g_assert_cmpuint (mt_loopback_s3_get_requests (f->fake), <=, 1);
+
+  /* The second cancellable's calls are still waiting: the first two of
+   * them are answered, then the rest are cancelled at once. */
+  body = mt_s3_client_get_object_finish (f->client, wait_for (&results[0]), &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&body, g_bytes_unref);
+  body = mt_s3_client_get_object_finish (f->client, wait_for (&results[2]), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (body), ==, 10);
+  g_cancellable_cancel (second);
+  for (guint i = 4; i < G_N_ELEMENTS (results); i += 2)
+    {
+      g_assert_null (mt_s3_client_get_object_finish (f->client, wait_for (&results[i]), &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_clear_error (&error);
+    }
+  g_assert_cmpuint (mt_loopback_s3_get_requests (f->fake), <=, 3);
+
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_object_unref (results[i]);
+}
+
 static void
 test_concurrency_limit (Fixture *f, gconstpointer data)
 {
@@ -887,6 +946,7 @@ main (int argc, char *argv[])
   ADD ("/s3/unreachable", test_unreachable);
   ADD ("/s3/cancel-mid-listing", test_cancel_mid_listing);
   ADD ("/s3/cancel-while-waiting", test_cancel_while_waiting);
+  ADD ("/s3/cancel-many-waiting", test_cancel_many_waiting);
   ADD ("/s3/concurrency-limit", test_concurrency_limit);
   ADD ("/s3/size-cap", test_size_cap);
   ADD ("/s3/presigned", test_presigned);

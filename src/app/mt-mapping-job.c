@@ -318,6 +318,10 @@ typedef struct {
   GPtrArray *errors;                /* messages of fetches that failed */
 
   GHashTable *users;                /* id → User */
+  /* Of the known users, kept as they change (see tally): */
+  guint settled;                    /* how many have their images known */
+  guint unsettled;                  /* how many are listing or not settled */
+  guint images;                     /* their images */
   Mode mode;
   gboolean walk_running;
   gboolean walk_complete;           /* it read the whole prefix */
@@ -414,32 +418,35 @@ user_settled (User *user)
   return user->covered || user->listed || user->incomplete;
 }
 
+/* Adds (@sign 1) or takes away (-1) what @user counts for in the run's
+ * tallies: around every change to a user, so no event walks them all. */
+static void
+tally (Run  *run,
+       User *user,
+       int   sign)
+{
+  gboolean settled = user_settled (user);
+
+  if (!user->known)
+    return;
+  run->settled += sign * settled;
+  run->unsettled += sign * (user->listing || !settled);
+  run->images += sign * (int) user->images->len;
+}
+
 static void
 count_users_done (Run *run)
 {
   MtMappingJob *self = run->job;
-  GHashTableIter iter;
-  gpointer value;
-  guint done = 0, images = 0;
 
-  g_hash_table_iter_init (&iter, run->users);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  if (run->settled != self->users_done)
     {
-      User *user = value;
-
-      if (!user->known)
-        continue;
-      images += user->images->len;
-      done += user_settled (user);
-    }
-  if (done != self->users_done)
-    {
-      self->users_done = done;
+      self->users_done = run->settled;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USERS_DONE]);
     }
-  if (images != self->images)
+  if (run->images != self->images)
     {
-      self->images = images;
+      self->images = run->images;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGES]);
     }
 }
@@ -476,6 +483,7 @@ on_user_listed (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   objects = mt_s3_client_list_objects_finish (MT_S3_CLIENT (source), result, &error);
+  tally (run, user, -1);
   user->listing = FALSE;
   if (objects == NULL)
     {
@@ -503,6 +511,7 @@ on_user_listed (GObject      *source,
         }
       user->listed = TRUE;
     }
+  tally (run, user, 1);
   count_users_done (run);
   run->pending--;
   check_done (listing->task);
@@ -520,13 +529,22 @@ list_user (GTask *task,
 
   listing->task = g_object_ref (task);
   listing->id = g_strdup (user->id);
+  tally (run, user, -1);
   user->listing = TRUE;
+  tally (run, user, 1);
   run->pending++;
   mt_s3_client_list_objects_async (run->job->s3, user->folder, run->cancellable, on_user_listed, listing);
 }
 
-/* Lists the users that need their own listing: known, not covered by the
- * walk and not listed yet. */
+/* Whether @user needs its own listing: known, not covered by the walk
+ * and not listed yet. */
+static gboolean
+needs_listing (User *user)
+{
+  return user->known && !user->covered && !user->listing && !user->listed && !user->incomplete;
+}
+
+/* Lists the users that need their own listing. */
 static void
 list_users (GTask *task)
 {
@@ -542,7 +560,7 @@ list_users (GTask *task)
     {
       User *user = value;
 
-      if (user->known && !user->covered && !user->listing && !user->listed && !user->incomplete)
+      if (needs_listing (user))
         g_ptr_array_add (todo, user);
     }
   for (guint i = 0; i < todo->len; i++)
@@ -620,8 +638,11 @@ on_walk_page (GPtrArray  *objects,
         continue;
       user = ensure_user (run, id);
       if (!user->listed && !user->listing)
-        g_ptr_array_add (user->images, mt_image_new (object->key, user->id, object->last_modified,
-                                                     object->size, object->etag));
+        {
+          g_ptr_array_add (user->images, mt_image_new (object->key, user->id, object->last_modified,
+                                                       object->size, object->etag));
+          run->images += user->known;
+        }
     }
   if (objects->len > 0)
     {
@@ -640,7 +661,11 @@ on_walk_page (GPtrArray  *objects,
       User *user = value;
 
       if (!user->covered && (run->walk_complete || walk_covers (run->walk_last_key, user)))
-        user->covered = TRUE;
+        {
+          tally (run, user, -1);
+          user->covered = TRUE;
+          tally (run, user, 1);
+        }
     }
   count_users_done (run);
 
@@ -708,12 +733,15 @@ on_user_found (MtLangfuseClient *client,
   user->known = TRUE;
   if (run->walk_last_key != NULL && !user->covered && (run->walk_complete || walk_covers (run->walk_last_key, user)))
     user->covered = TRUE;
+  tally (run, user, 1);
   run->job->users++;
   g_object_notify_by_pspec (G_OBJECT (run->job), properties[PROP_USERS]);
   count_users_done (run);
-  /* Undecided, the choice waits for the end of the page (notify::pages). */
-  if (run->mode != MODE_UNDECIDED)
-    advance (task);
+  /* Undecided, the choice waits for the end of the page (notify::pages).
+   * Decided, the news is of this user alone: listing each user, it is
+   * listed; the walk already reads on or is done. */
+  if (run->mode == MODE_PER_USER && !g_cancellable_is_cancelled (run->cancellable) && needs_listing (user))
+    list_user (task, user);
 }
 
 static void
@@ -851,10 +879,15 @@ start_matching (GTask *task)
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       User *user = g_hash_table_lookup (run->users, key);
-      GPtrArray *images = user != NULL ? g_steal_pointer (&user->images) : NULL;
+      GPtrArray *images = NULL;
 
       if (user != NULL)
-        user->images = g_ptr_array_new_with_free_func (g_object_unref);
+        {
+          tally (run, user, -1);
+          images = g_steal_pointer (&user->images);
+          user->images = g_ptr_array_new_with_free_func (g_object_unref);
+          tally (run, user, 1);
+        }
       g_hash_table_iter_steal (&iter);
       mt_matcher_take_user (matcher, g_strdup (key), value, images);
       if (user != NULL && user->incomplete)
@@ -869,18 +902,7 @@ start_matching (GTask *task)
 static gboolean
 images_settled (Run *run)
 {
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, run->users);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      User *user = value;
-
-      if (user->known && (user->listing || !user_settled (user)))
-        return FALSE;
-    }
-  return TRUE;
+  return run->unsettled == 0;
 }
 
 static void

@@ -40,6 +40,7 @@ struct _MtHttp
   guint gap_ms;
   gint64 last_send; /* monotonic µs */
   GQueue waiting; /* Call, for a free place or the pace */
+  GPtrArray *watches; /* Watch: the cancellables of the calls not on the wire */
   GSource *gate_timer;
   guint requests;
   guint retries;
@@ -66,6 +67,17 @@ typedef enum {
   CALL_DONE,
 } CallState;
 
+/* One source watches a cancellable for all the calls that wait or sleep
+ * with it, however many: a source for each would make every turn of the
+ * main loop walk them all. */
+typedef struct {
+  MtHttp *http;
+  GCancellable *cancellable;
+  GSource *source;
+  GQueue calls;         /* Call, through their watch_link */
+  gboolean dispatching;
+} Watch;
+
 typedef struct {
   MtHttp *http;
   GTask *task;                  /* owns this */
@@ -80,7 +92,8 @@ typedef struct {
   GInputStream *stream;
   GByteArray *body;
   guint timer;
-  GSource *cancel_source;
+  Watch *watch;
+  GList watch_link;
 } Call;
 
 static void send_attempt (Call *call);
@@ -92,7 +105,7 @@ call_free (gpointer data)
   Call *call = data;
 
   g_assert (call->timer == 0);
-  g_assert (call->cancel_source == NULL);
+  g_assert (call->watch == NULL);
   if (call->data_free != NULL)
     call->data_free (call->data);
   g_clear_object (&call->message);
@@ -109,6 +122,8 @@ mt_http_dispose (GObject *object)
 
   /* Every call holds a reference, so none is left. */
   g_warn_if_fail (g_queue_is_empty (&self->waiting));
+  g_warn_if_fail (self->watches == NULL || self->watches->len == 0);
+  g_clear_pointer (&self->watches, g_ptr_array_unref);
   if (self->gate_timer != NULL)
     {
       g_source_destroy (self->gate_timer);
@@ -203,6 +218,7 @@ mt_http_init (MtHttp *self)
   self->max_attempts = 5;
   self->retry_delay_ms = 200;
   g_queue_init (&self->waiting);
+  self->watches = g_ptr_array_new ();
   /* TLS certificates are verified: libsoup does by default, and nothing
    * here turns that off. libsoup's own limit (2 per host) must not be the
    * one that binds: the limit on requests in flight keeps connections in
@@ -325,12 +341,26 @@ mt_http_set_gate (MtHttp     *self,
 /* Waiting */
 
 static void
+watch_free (Watch *watch)
+{
+  g_ptr_array_remove_fast (watch->http->watches, watch);
+  g_source_destroy (watch->source);
+  g_source_unref (watch->source);
+  g_object_unref (watch->cancellable);
+  g_free (watch);
+}
+
+static void
 unwatch_cancellation (Call *call)
 {
-  if (call->cancel_source == NULL)
+  Watch *watch = call->watch;
+
+  if (watch == NULL)
     return;
-  g_source_destroy (call->cancel_source);
-  g_clear_pointer (&call->cancel_source, g_source_unref);
+  g_queue_unlink (&watch->calls, &call->watch_link);
+  call->watch = NULL;
+  if (g_queue_is_empty (&watch->calls) && !watch->dispatching)
+    watch_free (watch);
 }
 
 /* Ends the call with @error or @body; the task runs its callback. */
@@ -363,32 +393,69 @@ remove_timer (Call *call)
   call->timer = 0;
 }
 
-static gboolean
-on_cancelled_while_idle (GCancellable *cancellable,
-                         gpointer      data)
+/* Ends @call, waiting or sleeping, as cancelled. */
+static void
+cancel_idle_call (Call *call)
 {
-  Call *call = data;
-
   /* Waiting for a place or sleeping between attempts: stop at once. */
   if (call->state == CALL_WAITING)
     g_queue_remove (&call->http->waiting, call);
   remove_timer (call);
-  g_clear_pointer (&call->cancel_source, g_source_unref);
+  unwatch_cancellation (call);
   call_finish (call, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                           _("Operation was cancelled")), NULL);
+}
+
+static gboolean
+on_watch_cancelled (GCancellable *cancellable,
+                    gpointer      data)
+{
+  Watch *watch = data;
+  Call *call;
+
+  /* A call's callback may start others with this cancellable: they end at
+   * once too, so the watch stays until none is left. */
+  watch->dispatching = TRUE;
+  while ((call = g_queue_peek_head (&watch->calls)) != NULL)
+    cancel_idle_call (call);
+  watch->dispatching = FALSE;
+  watch_free (watch);
   return G_SOURCE_REMOVE;
 }
 
 static void
 watch_cancellation (Call *call)
 {
+  MtHttp *self = call->http;
   GCancellable *cancellable = g_task_get_cancellable (call->task);
+  GMainContext *context = g_task_get_context (call->task);
+  Watch *watch = NULL;
 
+  g_assert (call->watch == NULL);
   if (cancellable == NULL)
     return;
-  call->cancel_source = g_cancellable_source_new (cancellable);
-  g_source_set_callback (call->cancel_source, G_SOURCE_FUNC (on_cancelled_while_idle), call, NULL);
-  g_source_attach (call->cancel_source, g_task_get_context (call->task));
+  for (guint i = 0; i < self->watches->len && watch == NULL; i++)
+    {
+      Watch *w = g_ptr_array_index (self->watches, i);
+
+      if (w->cancellable == cancellable && g_source_get_context (w->source) == context)
+        watch = w;
+    }
+  if (watch == NULL)
+    {
+      watch = g_new0 (Watch, 1);
+      watch->http = self;
+      watch->cancellable = g_object_ref (cancellable);
+      g_queue_init (&watch->calls);
+      watch->source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (watch->source, G_SOURCE_FUNC (on_watch_cancelled), watch, NULL);
+      g_source_set_name (watch->source, "[mealtrace] http cancellation");
+      g_source_attach (watch->source, context);
+      g_ptr_array_add (self->watches, watch);
+    }
+  call->watch_link.data = call;
+  g_queue_push_tail_link (&watch->calls, &call->watch_link);
+  call->watch = watch;
 }
 
 static gboolean
