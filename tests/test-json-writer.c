@@ -152,10 +152,16 @@ test_writer_values (void)
   mt_json_writer_number (w, "62.5");
   mt_json_writer_boolean (w, FALSE);
   mt_json_writer_node (w, NULL);
+  /* A value written before, copied with the separators around it. */
+  mt_json_writer_compact_value (w, "{\"a\":[1,2]}xyz", 11);
+  mt_json_writer_begin_object (w);
+  mt_json_writer_member (w, "b");
+  mt_json_writer_compact_value (w, "\"c\"", 3);
+  mt_json_writer_end_object (w);
   mt_json_writer_end_array (w);
   text = g_string_free (out, FALSE);
 
-  g_assert_cmpstr (text, ==, "[null,null,null,3.0,-9223372036854775808,1.5,62.5,false,null]");
+  g_assert_cmpstr (text, ==, "[null,null,null,3.0,-9223372036854775808,1.5,62.5,false,null,{\"a\":[1,2]},{\"b\":\"c\"}]");
 }
 
 static void

@@ -29,6 +29,16 @@ typedef struct {
   gboolean plain;  /* the text is JSON that can be written as it is */
 } Payload;
 
+/* An item as one kind of answer writes it (compact JSON), kept while the
+ * data does not change: pages are then mostly copies, so the server is not
+ * what a client waits for. */
+typedef struct {
+  char *text;
+  gsize length;
+  guint key;          /* the answer and its field groups */
+  guint64 generation; /* of the data it was written from; 0: none */
+} Cached;
+
 typedef struct {
   char *id;
   StoredTrace *trace;
@@ -42,6 +52,8 @@ typedef struct {
   Payload input;
   Payload output;
   double cost;
+  Cached v1;
+  Cached v2;
 } StoredObservation;
 
 struct _StoredTrace {
@@ -52,6 +64,7 @@ struct _StoredTrace {
   char *session_id;
   GPtrArray *observations; /* StoredObservation, by (start, id) once sorted */
   double total_cost;
+  Cached v1;
 };
 
 struct _MtLoopbackLangfuse
@@ -71,6 +84,7 @@ struct _MtLoopbackLangfuse
   GPtrArray *generations;   /* the GENERATIONs of the above, in its order */
   GPtrArray *roots;         /* the roots of the above, in its order */
   gboolean sorted;
+  guint64 generation;       /* counts the changes to the data */
 
   guint latency_ms;
 
@@ -120,6 +134,8 @@ observation_free (gpointer data)
   g_free (observation->prompt_name);
   payload_clear (&observation->input);
   payload_clear (&observation->output);
+  g_free (observation->v1.text);
+  g_free (observation->v2.text);
   g_free (observation);
 }
 
@@ -133,6 +149,7 @@ trace_free (gpointer data)
   g_free (trace->user_id);
   g_free (trace->session_id);
   g_ptr_array_unref (trace->observations);
+  g_free (trace->v1.text);
   g_free (trace);
 }
 
@@ -168,6 +185,7 @@ mt_loopback_langfuse_init (MtLoopbackLangfuse *self)
   self->v1 = TRUE;
   self->v2 = TRUE;
   self->v1_fields = TRUE;
+  self->generation = 1;
   self->project_id = g_strdup ("cm-mealtrace-local");
   self->traces = g_ptr_array_new_with_free_func (trace_free);
   self->trace_ids = g_hash_table_new (g_str_hash, g_str_equal);
@@ -689,6 +707,67 @@ write_trace_v1 (MtLoopbackLangfuse *self,
   mt_json_writer_end_object (writer);
 }
 
+/* Cached items */
+
+typedef void (*WriteItem) (MtLoopbackLangfuse *self,
+                           MtJsonWriter       *writer,
+                           gpointer            item,
+                           guint               groups);
+
+/* Writes @item as @write does, from @cached when it holds the same answer
+ * (@key) of the data as it is now. */
+static void
+write_cached (MtLoopbackLangfuse *self,
+              MtJsonWriter       *writer,
+              Cached             *cached,
+              guint               key,
+              WriteItem           write,
+              gpointer            item,
+              guint               groups)
+{
+  if (cached->generation != self->generation || cached->key != key)
+    {
+      GString *text = g_string_new (NULL);
+      MtJsonWriter *item_writer = mt_json_writer_new (text, FALSE);
+
+      write (self, item_writer, item, groups);
+      mt_json_writer_free (item_writer);
+      g_free (cached->text);
+      cached->length = text->len;
+      cached->text = g_string_free (text, FALSE);
+      cached->key = key;
+      cached->generation = self->generation;
+    }
+  mt_json_writer_compact_value (writer, cached->text, cached->length);
+}
+
+static void
+write_any_observation_v2 (MtLoopbackLangfuse *self,
+                          MtJsonWriter       *writer,
+                          gpointer            item,
+                          guint               groups)
+{
+  write_observation_v2 (self, writer, item, groups);
+}
+
+static void
+write_any_observation_v1 (MtLoopbackLangfuse *self,
+                          MtJsonWriter       *writer,
+                          gpointer            item,
+                          guint               groups)
+{
+  write_observation_v1 (writer, item);
+}
+
+static void
+write_any_trace_v1 (MtLoopbackLangfuse *self,
+                    MtJsonWriter       *writer,
+                    gpointer            item,
+                    guint               groups)
+{
+  write_trace_v1 (self, writer, item, groups);
+}
+
 /* Query parameters */
 
 static const char *
@@ -891,8 +970,10 @@ serve_v2 (MtLoopbackLangfuse *self,
   mt_json_writer_begin_array (writer);
   for (guint i = 0; i < page->len; i++)
     {
-      g_ptr_array_add (handed, ((StoredObservation *) g_ptr_array_index (page, i))->id);
-      write_observation_v2 (self, writer, g_ptr_array_index (page, i), groups);
+      StoredObservation *observation = g_ptr_array_index (page, i);
+
+      g_ptr_array_add (handed, observation->id);
+      write_cached (self, writer, &observation->v2, groups, write_any_observation_v2, observation, groups);
     }
   mt_json_writer_end_array (writer);
   mt_json_writer_member (writer, "meta");
@@ -1000,7 +1081,7 @@ serve_v1_traces (MtLoopbackLangfuse *self,
       StoredTrace *trace = selected != NULL ? g_ptr_array_index (selected, k) : g_ptr_array_index (self->traces, low + k);
 
       g_ptr_array_add (handed, trace->id);
-      write_trace_v1 (self, writer, trace, groups);
+      write_cached (self, writer, &trace->v1, groups, write_any_trace_v1, trace, groups);
     }
   mt_json_writer_end_array (writer);
   write_meta_v1 (writer, page, limit, total);
@@ -1054,7 +1135,7 @@ serve_v1_observations (MtLoopbackLangfuse *self,
                                                       : g_ptr_array_index (filter.base, high - 1 - i);
 
       g_ptr_array_add (handed, observation->id);
-      write_observation_v1 (writer, observation);
+      write_cached (self, writer, &observation->v1, 0, write_any_observation_v1, observation, 0);
     }
   mt_json_writer_end_array (writer);
   write_meta_v1 (writer, page, limit, total);
@@ -1252,6 +1333,7 @@ mt_loopback_langfuse_add_trace (MtLoopbackLangfuse *self,
   g_ptr_array_add (trace->observations, root);
   g_ptr_array_add (self->observations, root);
   self->sorted = FALSE;
+  self->generation++;
 }
 
 void
@@ -1282,6 +1364,7 @@ mt_loopback_langfuse_add_observation (MtLoopbackLangfuse *self,
   g_ptr_array_add (trace->observations, observation);
   g_ptr_array_add (self->observations, observation);
   self->sorted = FALSE;
+  self->generation++;
 }
 
 void
@@ -1294,6 +1377,7 @@ mt_loopback_langfuse_add_orphan (MtLoopbackLangfuse *self,
 
   g_ptr_array_add (self->observations, observation);
   self->sorted = FALSE;
+  self->generation++;
 }
 
 void

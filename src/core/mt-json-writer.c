@@ -197,6 +197,17 @@ mt_json_writer_number (MtJsonWriter *self,
 }
 
 void
+mt_json_writer_compact_value (MtJsonWriter *self,
+                              const char   *text,
+                              gsize         length)
+{
+  g_return_if_fail (!self->pretty);
+
+  before_item (self);
+  mt_string_put (self->out, text, length);
+}
+
+void
 mt_json_writer_seconds (MtJsonWriter *self,
                         gint64        ms)
 {

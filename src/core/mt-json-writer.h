@@ -39,6 +39,11 @@ void          mt_json_writer_double       (MtJsonWriter *self,
 /* A number already written as JSON text. */
 void          mt_json_writer_number       (MtJsonWriter *self,
                                            const char   *text);
+/* A value a compact writer wrote before, copied as it is: for compact
+ * writers only. */
+void          mt_json_writer_compact_value (MtJsonWriter *self,
+                                            const char   *text,
+                                            gsize         length);
 /* Milliseconds as seconds: 300000 → 300, 1500 → 1.5. */
 void          mt_json_writer_seconds      (MtJsonWriter *self,
                                            gint64        ms);
