@@ -982,6 +982,44 @@ test_plain_writes_as_tree (void)
   g_assert_cmpuint (other, >, 100);
 }
 
+/* A special byte at every place of a string longer than one eight-byte
+ * step, set against json-glib: the scanner's stretches of plain text must
+ * stop exactly where they should. */
+static void
+test_every_offset (void)
+{
+  static const char *const specials[] = { "\\\"", "\\\\", "\\n", "\\u00e9", "\xc3\xa9", "\xe1\xbb\x87", "\"", "\x01", "\x7f", "\xff" };
+
+  for (guint s = 0; s < G_N_ELEMENTS (specials); s++)
+    for (guint at = 0; at <= 25; at++)
+      {
+        g_autoptr(GString) text = g_string_new ("\"");
+        g_autoptr(GString) value = g_string_new (NULL);
+        g_autoptr(JsonParser) parser = json_parser_new ();
+        g_autoptr(GError) error = NULL;
+        MtJsonScan scan;
+        gboolean ok, expected;
+
+        for (guint i = 0; i < at; i++)
+          g_string_append_c (text, (char) ('a' + i % 26));
+        g_string_append (text, specials[s]);
+        g_string_append (text, "tail of the string\"");
+        expected = json_parser_load_from_data (parser, text->str, (gssize) text->len, &error);
+        /* json-glib takes a control character in a string; JSON does not. */
+        if (strcmp (specials[s], "\x01") == 0)
+          expected = FALSE;
+
+        mt_json_scan_init (&scan, text->str, text->len, 64);
+        ok = mt_json_scan_string (&scan, value) && mt_json_scan_end (&scan);
+        g_assert_cmpint (ok, ==, expected);
+        if (ok)
+          g_assert_cmpstr (value->str, ==, json_node_get_string (json_parser_get_root (parser)));
+        else if (strcmp (specials[s], "\"") != 0)
+          /* Where it failed: at the byte that is not allowed. */
+          g_assert_cmpuint (scan.error_offset, ==, 1 + at);
+      }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -998,6 +1036,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/json-scan/errors", test_errors);
   g_test_add_func ("/json-scan/fuzz", test_fuzz);
   g_test_add_func ("/json-scan/plain-cases", test_plain_cases);
+  g_test_add_func ("/json-scan/every-offset", test_every_offset);
   g_test_add_func ("/json-scan/plain-writes-as-tree", test_plain_writes_as_tree);
 
   return g_test_run ();

@@ -261,6 +261,33 @@ random_node (GRand *rand, guint depth)
     }
 }
 
+/* What python3 writes for @script given @input; %NULL, the test skipped,
+ * without python3. */
+static GBytes *
+run_python (const char    *script,
+            const GString *input)
+{
+  g_autofree char *python = g_find_program_in_path ("python3");
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GBytes) in = NULL;
+  g_autoptr(GError) error = NULL;
+  GBytes *output = NULL;
+
+  if (python == NULL)
+    {
+      g_test_skip ("python3 is not installed");
+      return NULL;
+    }
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                           python, "-c", script, NULL);
+  g_assert_no_error (error);
+  in = g_bytes_new (input->str, input->len);
+  g_subprocess_communicate (proc, in, NULL, &output, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (proc));
+  return output;
+}
+
 static void
 test_python_agrees (void)
 {
@@ -268,21 +295,11 @@ test_python_agrees (void)
     "import json, sys\n"
     "for line in sys.stdin.read().split('\\x1e')[:-1]:\n"
     "    sys.stdout.write(json.dumps(json.loads(line), indent=2, ensure_ascii=False) + '\\x1e')\n";
-  g_autofree char *python = g_find_program_in_path ("python3");
-  g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GString) ours_compact = g_string_new (NULL);
   g_autoptr(GString) ours_pretty = g_string_new (NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) input = NULL;
   g_autoptr(GBytes) output = NULL;
   GRand *rand = g_rand_new_with_seed (g_test_rand_int ());
   const guint n_docs = 400;
-
-  if (python == NULL)
-    {
-      g_test_skip ("python3 is not installed");
-      return;
-    }
 
   for (guint i = 0; i < n_docs; i++)
     {
@@ -295,18 +312,96 @@ test_python_agrees (void)
     }
   g_rand_free (rand);
 
-  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                           python, "-c", script, NULL);
-  g_assert_no_error (error);
-  input = g_bytes_new (ours_compact->str, ours_compact->len);
-  g_subprocess_communicate (proc, input, NULL, &output, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_successful (proc));
-
+  output = run_python (script, ours_compact);
+  if (output == NULL)
+    return;
   /* Python read our compact form and wrote its own pretty one: identical. */
   g_assert_cmpuint (g_bytes_get_size (output), ==, ours_pretty->len);
   g_assert_cmpmem (g_bytes_get_data (output, NULL), g_bytes_get_size (output),
                    ours_pretty->str, ours_pretty->len);
+}
+
+/* A character to escape at every place of a string longer than one
+ * eight-byte step: what is written reads back as the string. */
+static void
+test_escape_every_offset (void)
+{
+  static const char *const specials[] = { "\"", "\\", "\n", "\x01", "\x1f", "\xc3\xa9", "\xe1\xbb\x87", "\x7f" };
+
+  for (guint s = 0; s < G_N_ELEMENTS (specials); s++)
+    for (guint at = 0; at <= 25; at++)
+      {
+        g_autoptr(GString) text = g_string_new (NULL);
+        g_autoptr(GString) out = g_string_new (NULL);
+        g_autoptr(JsonParser) parser = json_parser_new ();
+        g_autoptr(GError) error = NULL;
+
+        for (guint i = 0; i < at; i++)
+          g_string_append_c (text, (char) ('a' + i % 26));
+        g_string_append (text, specials[s]);
+        g_string_append (text, "tail, then a second \" and more");
+        mt_json_append_string (out, text->str);
+        for (gsize i = 0; i < out->len; i++)
+          g_assert_cmpint ((guchar) out->str[i], >=, 0x20);
+        g_assert_true (json_parser_load_from_data (parser, out->str, (gssize) out->len, &error));
+        g_assert_no_error (error);
+        g_assert_cmpstr (json_node_get_string (json_parser_get_root (parser)), ==, text->str);
+      }
+}
+
+/* Doubles as data holds them (decimals of 1 to 17 digits, at scales from
+ * 1e-22 to 1e22) and any bits at all: each is written as Python's repr()
+ * writes it. */
+static void
+test_double_python_repr (void)
+{
+  static const char script[] =
+    "import sys\n"
+    "for line in sys.stdin.read().split()[0::2]:\n"
+    "    sys.stdout.write(repr(float(line)) + '\\n')\n";
+  g_autoptr(GString) input_text = g_string_new (NULL);
+  g_autoptr(GString) ours = g_string_new (NULL);
+  g_autoptr(GBytes) output = NULL;
+  GRand *rand = g_rand_new_with_seed (g_test_rand_int ());
+
+  for (guint i = 0; i < 60000; i++)
+    {
+      double value;
+      g_autofree char *text = NULL;
+
+      if (i % 3 != 0)
+        {
+          /* n × 10^e, n of 1 to 17 digits. */
+          guint digits = (guint) g_rand_int_range (rand, 1, 18);
+          guint64 n = 0;
+          char decimal[64];
+
+          for (guint d = 0; d < digits; d++)
+            n = n * 10 + (guint64) g_rand_int_range (rand, 0, 10);
+          g_snprintf (decimal, sizeof decimal, "%s%" G_GUINT64_FORMAT "e%d", g_rand_boolean (rand) ? "-" : "",
+                      n, g_rand_int_range (rand, -22, 23));
+          value = g_ascii_strtod (decimal, NULL);
+        }
+      else
+        {
+          union { guint64 bits; double value; } u;
+
+          u.bits = ((guint64) g_rand_int (rand) << 32) | g_rand_int (rand);
+          value = u.value;
+          if (!isfinite (value))
+            continue;
+        }
+      text = fmt_double (value);
+      /* What Python is given reads as the same double: %.17g. */
+      g_string_append_printf (input_text, "%.17g %s\n", value, text);
+      g_string_append_printf (ours, "%s\n", text);
+    }
+  g_rand_free (rand);
+
+  output = run_python (script, input_text);
+  if (output == NULL)
+    return;
+  g_assert_cmpmem (g_bytes_get_data (output, NULL), g_bytes_get_size (output), ours->str, ours->len);
 }
 
 int
@@ -316,9 +411,11 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/json-writer/double-repr", test_double_repr);
   g_test_add_func ("/json-writer/double-round-trip", test_double_round_trip);
+  g_test_add_func ("/json-writer/double-python-repr", test_double_python_repr);
   g_test_add_func ("/json-writer/seconds", test_seconds);
   g_test_add_func ("/json-writer/layout", test_layout);
   g_test_add_func ("/json-writer/strings", test_strings);
+  g_test_add_func ("/json-writer/escape-every-offset", test_escape_every_offset);
   g_test_add_func ("/json-writer/values", test_writer_values);
   g_test_add_func ("/json-writer/deep-nesting", test_deep_nesting);
   g_test_add_func ("/json-writer/python-agrees", test_python_agrees);

@@ -150,4 +150,40 @@ mt_string_put (GString    *out,
     g_string_append_len (out, text, (gssize) length);
 }
 
+/* The first byte at or after @p that a JSON string cannot hold as it is: a
+ * control character, `"` or `\`, or (unless @high_ok) a byte of 0x80 or
+ * more; @end if none. Eight bytes at a time, as text is mostly plain. */
+static inline const guchar *
+mt_json_plain_end (const guchar *p,
+                   const guchar *end,
+                   gboolean      high_ok)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN && defined(__GNUC__)
+  const guint64 ones = G_GUINT64_CONSTANT (0x0101010101010101);
+  const guint64 highs = G_GUINT64_CONSTANT (0x8080808080808080);
+
+  while (end - p >= 8)
+    {
+      guint64 v, quote, slash, special;
+
+      memcpy (&v, p, sizeof v);
+      quote = v ^ (ones * '"');
+      slash = v ^ (ones * '\\');
+      /* A byte below 0x20, equal to either, or (unless @high_ok) with its
+       * high bit. A borrow can flag a byte above a real one, never below,
+       * so the lowest flagged byte is the first. */
+      special = ((v - ones * 0x20) & ~v) | ((quote - ones) & ~quote) | ((slash - ones) & ~slash);
+      if (!high_ok)
+        special |= v;
+      special &= highs;
+      if (special != 0)
+        return p + __builtin_ctzll (special) / 8;
+      p += 8;
+    }
+#endif
+  while (p < end && *p >= 0x20 && (high_ok || *p < 0x80) && *p != '"' && *p != '\\')
+    p++;
+  return p;
+}
+
 G_END_DECLS

@@ -257,8 +257,7 @@ mt_json_scan_string (MtJsonScan *scan,
   for (;;)
     {
       /* Plain ASCII, the most of any text, in one stretch. */
-      while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-        p++;
+      p = mt_json_plain_end (p, end, FALSE);
       if (p == end)
         return fail (scan, "the text ends inside a string", (const char *) p);
       if (*p == '"')

@@ -452,11 +452,13 @@ append_escaped_valid (GString    *out,
 
   for (const char *p = text; p < end; p++)
     {
-      guchar c = (guchar) *p;
+      guchar c;
       const char *escape = NULL;
 
-      if (c >= 0x20 && c != '"' && c != '\\')
-        continue;
+      p = (const char *) mt_json_plain_end ((const guchar *) p, (const guchar *) end, TRUE);
+      if (p == end)
+        break;
+      c = (guchar) *p;
 
       mt_string_put (out, run, (gsize) (p - run));
       run = p + 1;
@@ -532,6 +534,51 @@ digits_at (double value,
   return TRUE;
 }
 
+/* The same as digits_at() at the fewest digits, for the doubles most data
+ * holds (costs, durations): @value is the double nearest some n × 10^-k
+ * with n of at most 15 digits, and the smallest such k gives the shortest
+ * form. Two decimals of 15 digits or fewer never meet in one double, so
+ * that form is the only one of its length. FALSE when there is none. */
+static gboolean
+digits_fast (double  value,
+             char   *digits,
+             int    *exponent)
+{
+  static const double powers[] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+  };
+  double magnitude = fabs (value);
+
+  if (!(magnitude >= 1e-5 && magnitude < 1e15))
+    return FALSE;
+  for (guint k = 0; k < G_N_ELEMENTS (powers); k++)
+    {
+      double scaled = magnitude * powers[k];
+      double n = nearbyint (scaled);
+      char text[24];
+      int length = 0, zeros = 0;
+      guint64 integer;
+
+      if (n >= 1e15)
+        return FALSE;
+      /* n and 10^k are exact, and the division rounds correctly: this is
+       * the double the decimal n × 10^-k reads as. */
+      if (n < 1.0 || n / powers[k] != magnitude)
+        continue;
+      for (integer = (guint64) n; integer > 0; integer /= 10)
+        text[length++] = (char) ('0' + integer % 10);
+      *exponent = length - 1 - (int) k;
+      /* Most significant first, without trailing zeros. */
+      while (zeros < length - 1 && text[zeros] == '0')
+        zeros++;
+      for (int i = 0; i < length - zeros; i++)
+        digits[i] = text[length - 1 - i];
+      digits[length - zeros] = '\0';
+      return TRUE;
+    }
+  return FALSE;
+}
+
 void
 mt_format_double (GString *out,
                   double   value)
@@ -545,15 +592,18 @@ mt_format_double (GString *out,
   /* A normal double's shortest form of up to 15 digits is its 15-digit form
    * without trailing zeros; only longer ones need another try. Subnormals
    * carry fewer digits, so they are tried from one digit up. */
-  if (value != 0.0 && fabs (value) < DBL_MIN)
+  if (!digits_fast (value, digits, &exponent))
     {
-      for (int precision = 1; precision <= 17; precision++)
-        if (digits_at (value, precision, digits, &exponent))
-          break;
+      if (value != 0.0 && fabs (value) < DBL_MIN)
+        {
+          for (int precision = 1; precision <= 17; precision++)
+            if (digits_at (value, precision, digits, &exponent))
+              break;
+        }
+      else if (!digits_at (value, 15, digits, &exponent) &&
+               !digits_at (value, 16, digits, &exponent))
+        digits_at (value, 17, digits, &exponent);
     }
-  else if (!digits_at (value, 15, digits, &exponent) &&
-           !digits_at (value, 16, digits, &exponent))
-    digits_at (value, 17, digits, &exponent);
   n = (int) strlen (digits);
 
   if (signbit (value))

@@ -252,6 +252,17 @@ to_civil (gint64 ms, GTimeZone *zone, Civil *c)
   c->msec = (int) (rem % 1000);
 }
 
+/* @value (0 ≤ @value < 10^@width) in exactly @width digits. */
+static gsize
+put_digits (char   *buf,
+            gint64  value,
+            int     width)
+{
+  for (int i = width - 1; i >= 0; i--, value /= 10)
+    buf[i] = (char) ('0' + value % 10);
+  return (gsize) width;
+}
+
 gsize
 mt_time_format_iso8601_buf (char      *buf,
                             gint64     ms,
@@ -262,14 +273,37 @@ mt_time_format_iso8601_buf (char      *buf,
   gsize n;
 
   to_civil (ms, zone, &c);
-  n = g_snprintf (buf, MT_TIME_ISO8601_BUF, "%04" G_GINT64_FORMAT "-%02d-%02dT%02d:%02d:%02d",
-                  c.year, c.month, c.day, c.hour, c.minute, c.second);
+  if (c.year >= 0 && c.year <= 9999)
+    {
+      /* Exports write two times a trace: digit by digit, not through printf. */
+      n = put_digits (buf, c.year, 4);
+      buf[n++] = '-';
+      n += put_digits (buf + n, c.month, 2);
+      buf[n++] = '-';
+      n += put_digits (buf + n, c.day, 2);
+      buf[n++] = 'T';
+      n += put_digits (buf + n, c.hour, 2);
+      buf[n++] = ':';
+      n += put_digits (buf + n, c.minute, 2);
+      buf[n++] = ':';
+      n += put_digits (buf + n, c.second, 2);
+      buf[n] = '\0';
+    }
+  else
+    n = g_snprintf (buf, MT_TIME_ISO8601_BUF, "%04" G_GINT64_FORMAT "-%02d-%02dT%02d:%02d:%02d",
+                    c.year, c.month, c.day, c.hour, c.minute, c.second);
   if (c.msec != 0)
-    n += g_snprintf (buf + n, MT_TIME_ISO8601_BUF - n, ".%03d", c.msec);
+    {
+      buf[n++] = '.';
+      n += put_digits (buf + n, c.msec, 3);
+    }
 
   off = ABS (c.offset);
-  n += g_snprintf (buf + n, MT_TIME_ISO8601_BUF - n, "%c%02d:%02d",
-                   c.offset < 0 ? '-' : '+', off / 3600, off / 60 % 60);
+  buf[n++] = c.offset < 0 ? '-' : '+';
+  n += put_digits (buf + n, off / 3600, 2);
+  buf[n++] = ':';
+  n += put_digits (buf + n, off / 60 % 60, 2);
+  buf[n] = '\0';
   /* Historical zones have offsets with seconds; keep them rather than lie. */
   if (off % 60 != 0)
     n += g_snprintf (buf + n, MT_TIME_ISO8601_BUF - n, ":%02d", off % 60);
