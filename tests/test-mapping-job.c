@@ -249,6 +249,30 @@ test_whole_prefix (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mt_match_summary_get_total_images (mt_match_result_get_summary (result)), ==, 1800);
   g_assert_cmpuint (mt_mapping_job_get_users_done (job), ==, mt_mapping_job_get_users (job));
   g_assert_cmpuint (mt_mapping_job_get_images (job), ==, 1800);
+  /* Signed in parts, in threads: every image has its own URL. */
+  {
+    g_autoptr(GHashTable) urls = g_hash_table_new (g_str_hash, g_str_equal);
+    guint images = 0;
+
+    for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (result)); i++)
+      {
+        g_autoptr(MtUserResult) user = g_list_model_get_item (G_LIST_MODEL (result), i);
+        GPtrArray *list = mt_user_result_get_images (user);
+
+        for (guint j = 0; list != NULL && j < list->len; j++)
+          {
+            MtImage *image = g_ptr_array_index (list, j);
+            g_autofree char *path = g_strconcat ("/", mt_image_get_key (image), "?", NULL);
+
+            g_assert_nonnull (mt_image_get_url (image));
+            g_assert_nonnull (strstr (mt_image_get_url (image), path));
+            g_assert_nonnull (strstr (mt_image_get_url (image), "X-Amz-Signature="));
+            g_assert_true (g_hash_table_add (urls, (gpointer) mt_image_get_url (image)));
+            images++;
+          }
+      }
+    g_assert_cmpuint (images, ==, 1800);
+  }
   g_assert_cmpuint (mt_match_summary_get_total_matched_pairs (mt_match_result_get_summary (result)), ==, 600);
   /* 1,800 keys are two pages, against 600 listings. */
   g_assert_cmpuint (mt_s3_client_get_requests (mt_mapping_job_get_s3_client (job)), ==, 2);

@@ -786,26 +786,114 @@ on_traces (GObject      *source,
 
 /* Matching */
 
-static void
-presign_images (Run           *run,
-                MtMatchResult *result)
-{
-  MtMappingJob *self = run->job;
-  guint n_users = g_list_model_get_n_items (G_LIST_MODEL (result));
+/* The images of a result are presigned in as many parts as there are
+ * processors, each in a thread: signing is all computation, and the run's
+ * answer waits for it. */
+typedef struct {
+  MtS3Client *s3;
+  guint lifetime;
+  gint64 time;
+  GPtrArray *images;  /* MtImage, this part's */
+  char **urls;        /* theirs, set in the thread */
+} PresignPart;
 
+typedef struct {
+  GTask *task;            /* the run's */
+  MtMatchResult *matched;
+  guint parts_left;
+} Presigning;
+
+static void
+presign_part_free (gpointer data)
+{
+  PresignPart *part = data;
+
+  g_ptr_array_unref (part->images);
+  g_strfreev (part->urls);
+  g_object_unref (part->s3);
+  g_free (part);
+}
+
+static void
+presign_in_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      data,
+                   GCancellable *cancellable)
+{
+  PresignPart *part = data;
+
+  for (guint i = 0; i < part->images->len; i++)
+    part->urls[i] = mt_s3_client_presign_get (part->s3, mt_image_get_key (g_ptr_array_index (part->images, i)),
+                                              part->lifetime, part->time, NULL);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+finish_matching (Presigning *presigning)
+{
+  g_autoptr(GTask) task = presigning->task;
+  Run *run = g_task_get_task_data (task);
+  MtMatchResult *matched = presigning->matched;
+
+  g_free (presigning);
+  set_phase (run->job, MT_MAPPING_PHASE_DONE);
+  g_task_return_pointer (task, matched, g_object_unref);
+}
+
+static void
+on_part_presigned (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  Presigning *presigning = data;
+  PresignPart *part = g_task_get_task_data (G_TASK (result));
+
+  /* URLs are set here, in the caller's thread, where they are watched. */
+  for (guint i = 0; i < part->images->len; i++)
+    mt_image_set_url (g_ptr_array_index (part->images, i), part->urls[i]);
+  if (--presigning->parts_left == 0)
+    finish_matching (presigning);
+}
+
+static void
+presign_images (GTask         *task,
+                MtMatchResult *matched)
+{
+  Run *run = g_task_get_task_data (task);
+  MtMappingJob *self = run->job;
+  guint n_users = g_list_model_get_n_items (G_LIST_MODEL (matched));
+  guint n_parts = MAX (g_get_num_processors (), 1);
+  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func (g_object_unref);
+  Presigning *presigning = g_new0 (Presigning, 1);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  presigning->task = g_object_ref (task);
+  presigning->matched = matched;
   for (guint i = 0; i < n_users; i++)
     {
-      g_autoptr(MtUserResult) user = g_list_model_get_item (G_LIST_MODEL (result), i);
-      GPtrArray *images = mt_user_result_get_images (user);
+      g_autoptr(MtUserResult) user = g_list_model_get_item (G_LIST_MODEL (matched), i);
+      GPtrArray *user_images = mt_user_result_get_images (user);
 
-      for (guint j = 0; images != NULL && j < images->len; j++)
-        {
-          MtImage *image = g_ptr_array_index (images, j);
-          g_autofree char *url = mt_s3_client_presign_get (self->s3, mt_image_get_key (image),
-                                                           self->config->url_lifetime, 0, NULL);
+      for (guint j = 0; user_images != NULL && j < user_images->len; j++)
+        g_ptr_array_add (images, g_object_ref (g_ptr_array_index (user_images, j)));
+    }
+  n_parts = MIN (n_parts, MAX (images->len / 256, 1));
+  presigning->parts_left = n_parts;
+  for (guint k = 0; k < n_parts; k++)
+    {
+      PresignPart *part = g_new0 (PresignPart, 1);
+      guint first = images->len * k / n_parts, last = images->len * (k + 1) / n_parts;
+      g_autoptr(GTask) thread = g_task_new (NULL, NULL, on_part_presigned, presigning);
 
-          mt_image_set_url (image, url);
-        }
+      part->s3 = g_object_ref (self->s3);
+      part->lifetime = self->config->url_lifetime;
+      part->time = now;
+      part->images = g_ptr_array_new_full (last - first, g_object_unref);
+      for (guint i = first; i < last; i++)
+        g_ptr_array_add (part->images, g_object_ref (g_ptr_array_index (images, i)));
+      part->urls = g_new0 (char *, last - first + 1);
+      g_task_set_task_data (thread, part, presign_part_free);
+      g_task_run_in_thread (thread, presign_in_thread);
     }
 }
 
@@ -816,7 +904,7 @@ on_matched (GObject      *source,
 {
   g_autoptr(GTask) task = data;
   Run *run = g_task_get_task_data (task);
-  g_autoptr(MtMatchResult) matched = NULL;
+  MtMatchResult *matched = NULL;
   GError *error = NULL;
 
   matched = mt_matcher_run_finish (MT_MATCHER (source), result, &error);
@@ -832,9 +920,7 @@ on_matched (GObject      *source,
                                                                                        : "per_user");
   for (guint i = 0; i < run->errors->len; i++)
     mt_match_result_add_error (matched, g_ptr_array_index (run->errors, i));
-  presign_images (run, matched);
-  set_phase (run->job, MT_MAPPING_PHASE_DONE);
-  g_task_return_pointer (task, g_steal_pointer (&matched), g_object_unref);
+  presign_images (task, matched);
 }
 
 static void
