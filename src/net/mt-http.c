@@ -529,12 +529,19 @@ wait_before_sending (MtHttp *self)
 static void
 pump (MtHttp *self)
 {
+  g_autoptr(MtHttp) hold = g_object_ref (self);
+
   while (self->in_flight < places (self) && !g_queue_is_empty (&self->waiting))
     {
-      Call *next;
-
+      Call *next = g_queue_peek_head (&self->waiting);
       guint wait_ms;
 
+      /* Cancelled before its watch has run: it ends here, never sent. */
+      if (g_cancellable_is_cancelled (g_task_get_cancellable (next->task)))
+        {
+          cancel_idle_call (next);
+          continue;
+        }
       if (self->gate_timer != NULL)
         return;
       wait_ms = wait_before_sending (self);
@@ -549,7 +556,7 @@ pump (MtHttp *self)
         }
       self->last_send = g_get_monotonic_time ();
 
-      next = g_queue_pop_head (&self->waiting);
+      g_queue_pop_head (&self->waiting);
       unwatch_cancellation (next);
       self->in_flight++;
       next->state = CALL_SENDING;

@@ -8,6 +8,7 @@
 #include "mt-json-view.h"
 #include "mt-photo-viewer.h"
 #include "mt-time.h"
+#include "mt-tooltip.h"
 #include "mt-user-detail.h"
 
 /* The longest side of a pair's preview and of a lone photo's thumbnail. */
@@ -107,7 +108,7 @@ show_preview_error (GtkStack     *stack,
 {
   GtkWidget *broken = gtk_stack_get_child_by_name (stack, "broken");
 
-  gtk_widget_set_tooltip_text (broken, error->message);
+  mt_widget_set_tooltip (broken, error->message);
   gtk_stack_set_visible_child_name (stack, "broken");
 }
 
@@ -165,7 +166,7 @@ make_preview (MtUserDetail *self,
 
   gtk_widget_add_css_class (button, "flat");
   gtk_widget_add_css_class (button, "photo-preview");
-  gtk_widget_set_tooltip_text (button, description);
+  mt_widget_set_tooltip (button, description);
   gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, description, -1);
   gtk_widget_set_size_request (stack, size, size * 3 / 4);
   gtk_widget_set_halign (button, GTK_ALIGN_START);
@@ -336,7 +337,7 @@ make_trace_info (MtUserDetail *self,
   else
     {
       gtk_widget_set_sensitive (langfuse, FALSE);
-      gtk_widget_set_tooltip_text (langfuse, _("Langfuse gave no address for this trace"));
+      mt_widget_set_tooltip (langfuse, _("Langfuse gave no address for this trace"));
     }
   gtk_box_append (GTK_BOX (buttons), langfuse);
   if (extra_button != NULL)
@@ -454,12 +455,12 @@ make_pair_card (MtUserDetail *self,
   gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_MIDDLE);
   gtk_label_set_max_width_chars (GTK_LABEL (name), 32);
   gtk_label_set_xalign (GTK_LABEL (name), 0);
-  gtk_widget_set_tooltip_text (name, mt_image_get_key (image));
+  mt_widget_set_tooltip (name, mt_image_get_key (image));
   gtk_widget_add_css_class (name, "caption");
   gtk_box_append (GTK_BOX (photo), make_preview (self, image, PREVIEW_SIZE));
   gtk_box_append (GTK_BOX (photo), name);
 
-  gtk_widget_set_tooltip_text (copy, _("Copy an address anyone can open the photo with, for a while"));
+  mt_widget_set_tooltip (copy, _("Copy an address anyone can open the photo with, for a while"));
   g_signal_connect_data (copy, "clicked", G_CALLBACK (on_copy_url), g_object_ref (image),
                          (GClosureNotify) (void (*) (void)) g_object_unref, 0);
   gtk_box_append (GTK_BOX (top), photo);
@@ -480,7 +481,7 @@ make_lone_photo (MtUserDetail *self,
   gtk_widget_add_css_class (label, "caption");
   gtk_widget_add_css_class (label, "numeric");
   gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_widget_set_tooltip_text (label, mt_image_get_key (image));
+  mt_widget_set_tooltip (label, mt_image_get_key (image));
   gtk_box_append (GTK_BOX (box), make_preview (self, image, THUMBNAIL_SIZE));
   gtk_box_append (GTK_BOX (box), label);
   return box;

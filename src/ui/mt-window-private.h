@@ -65,7 +65,6 @@ struct _MtWindow
   gboolean refresh_when_stopped;
 
   /* The user list: the result's users, filtered, sorted, selected. */
-  GListStore *users;
   GtkFilter *search_filter;
   GtkFilter *status_filter_rule;
   GtkFilterListModel *filtered;

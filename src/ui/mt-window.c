@@ -11,6 +11,7 @@
 #include "mt-preferences-window.h"
 #include "mt-s3-client.h"
 #include "mt-time.h"
+#include "mt-tooltip.h"
 #include "mt-user-result.h"
 #include "mt-window-private.h"
 
@@ -438,16 +439,11 @@ static void
 show_result (MtWindow      *self,
              MtMatchResult *result)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (result));
-  g_autoptr(GPtrArray) users = g_ptr_array_new_full (n, g_object_unref);
-
   g_set_object (&self->result, result);
   mt_user_detail_set_run (self->detail, self->config, self->job != NULL ? mt_mapping_job_get_s3_client (self->job)
                                                                         : NULL);
-  for (guint i = 0; i < n; i++)
-    g_ptr_array_add (users, g_list_model_get_item (G_LIST_MODEL (result), i));
-  g_list_store_splice (self->users, 0, g_list_model_get_n_items (G_LIST_MODEL (self->users)),
-                       users->pdata, users->len);
+  /* The result is the list: nothing is copied, row by row, into another. */
+  gtk_filter_list_model_set_model (self->filtered, G_LIST_MODEL (result));
   show_summary (self);
   update_export_actions (self);
   gtk_stack_set_visible_child_name (self->stack, "results");
@@ -615,7 +611,7 @@ mt_window_open_demo (MtWindow *self)
   gtk_window_set_title (GTK_WINDOW (self), _("Mealtrace — Demo"));
   g_clear_object (&self->result);
   mt_user_detail_set_run (self->detail, NULL, NULL);
-  g_list_store_remove_all (self->users);
+  gtk_filter_list_model_set_model (self->filtered, NULL);
   update_export_actions (self);
   if (self->cancellable == NULL)
     refresh (self);
@@ -895,7 +891,7 @@ bind_cell (GtkSignalListItemFactory *factory,
     {
     case COLUMN_USER:
       gtk_label_set_text (label, mt_user_result_get_user_id (user));
-      gtk_widget_set_tooltip_text (GTK_WIDGET (label), mt_user_result_get_user_id (user));
+      mt_widget_set_tooltip (GTK_WIDGET (label), mt_user_result_get_user_id (user));
       return;
     case COLUMN_IMAGES:
       text = g_strdup_printf ("%u", mt_user_result_get_n_images (user));
@@ -970,14 +966,13 @@ setup_user_list (MtWindow *self)
   GtkExpression *user_id = gtk_property_expression_new (MT_TYPE_USER_RESULT, NULL, "user-id");
   GtkEveryFilter *filter = gtk_every_filter_new ();
 
-  self->users = g_list_store_new (MT_TYPE_USER_RESULT);
   self->search_filter = GTK_FILTER (gtk_string_filter_new (gtk_expression_ref (user_id)));
   gtk_string_filter_set_match_mode (GTK_STRING_FILTER (self->search_filter), GTK_STRING_FILTER_MATCH_MODE_SUBSTRING);
   gtk_string_filter_set_ignore_case (GTK_STRING_FILTER (self->search_filter), TRUE);
   self->status_filter_rule = GTK_FILTER (gtk_custom_filter_new (status_matches, self, NULL));
   gtk_multi_filter_append (GTK_MULTI_FILTER (filter), g_object_ref (self->search_filter));
   gtk_multi_filter_append (GTK_MULTI_FILTER (filter), g_object_ref (self->status_filter_rule));
-  self->filtered = gtk_filter_list_model_new (G_LIST_MODEL (g_object_ref (self->users)), GTK_FILTER (filter));
+  self->filtered = gtk_filter_list_model_new (NULL, GTK_FILTER (filter));
 
   add_column (self, COLUMN_USER, _("User"), GTK_SORTER (gtk_string_sorter_new (user_id)), TRUE);
   add_column (self, COLUMN_IMAGES, _("Photos"), numeric_sorter ("n-images"), FALSE);
@@ -1098,7 +1093,6 @@ mt_window_dispose (GObject *object)
   g_clear_object (&self->filtered);
   g_clear_object (&self->search_filter);
   g_clear_object (&self->status_filter_rule);
-  g_clear_object (&self->users);
 
   G_OBJECT_CLASS (mt_window_parent_class)->dispose (object);
 }
