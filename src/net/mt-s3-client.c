@@ -8,6 +8,7 @@
 
 #include "mt-http.h"
 #include "mt-s3-client.h"
+#include "mt-s3-xml.h"
 #include "mt-sigv4.h"
 #include "mt-time.h"
 
@@ -297,86 +298,6 @@ s3_call_free (gpointer data)
   g_free (call);
 }
 
-/* S3's error document: <Error><Code/><Message/><Region/></Error>. */
-typedef struct {
-  GString *text;
-  char *code;
-  char *message;
-  char *region;
-} ErrorDoc;
-
-static void
-error_doc_start (GMarkupParseContext *context,
-                 const char          *element,
-                 const char         **names,
-                 const char         **values,
-                 gpointer             data,
-                 GError             **error)
-{
-  ErrorDoc *doc = data;
-
-  g_string_truncate (doc->text, 0);
-}
-
-static void
-error_doc_end (GMarkupParseContext *context,
-               const char          *element,
-               gpointer             data,
-               GError             **error)
-{
-  ErrorDoc *doc = data;
-  char **slot = strcmp (element, "Code") == 0 ? &doc->code
-              : strcmp (element, "Message") == 0 ? &doc->message
-              : strcmp (element, "Region") == 0 ? &doc->region : NULL;
-
-  if (slot != NULL && *slot == NULL)
-    *slot = g_strndup (doc->text->str, MIN (doc->text->len, 1024));
-  g_string_truncate (doc->text, 0);
-}
-
-static void
-doc_text (GMarkupParseContext *context,
-          const char          *text,
-          gsize                length,
-          gpointer             data,
-          GError             **error)
-{
-  GString **buffer = data;
-
-  /* The first member of both document structs is their text buffer. */
-  g_string_append_len (*buffer, text, length);
-}
-
-static const GMarkupParser error_parser = {
-  error_doc_start, error_doc_end, doc_text, NULL, NULL,
-};
-
-static void
-parse_error_doc (GBytes   *body,
-                 ErrorDoc *doc)
-{
-  g_autoptr(GMarkupParseContext) context = NULL;
-  gsize length = 0;
-  const char *data = body != NULL ? g_bytes_get_data (body, &length) : NULL;
-
-  doc->text = g_string_new (NULL);
-  if (length == 0)
-    return;
-  context = g_markup_parse_context_new (&error_parser, G_MARKUP_IGNORE_QUALIFIED, doc, NULL);
-  /* A broken document still gives what came before the break. */
-  if (g_markup_parse_context_parse (context, data, length, NULL))
-    g_markup_parse_context_end_parse (context, NULL);
-}
-
-static void
-error_doc_clear (ErrorDoc *doc)
-{
-  g_string_free (doc->text, TRUE);
-  g_free (doc->code);
-  g_free (doc->message);
-  g_free (doc->region);
-}
-
 static gboolean
 is_retryable (guint       status,
               const char *code)
@@ -448,7 +369,7 @@ safe_code (const char *code)
 static GError *
 s3_error (MtS3Client *self,
           guint       status,
-          ErrorDoc   *doc)
+          MtS3ErrorDoc *doc)
 {
   const char *code = doc->code != NULL ? doc->code : "";
   const char *source = mt_aws_credentials_get_source (self->credentials);
@@ -558,7 +479,7 @@ s3_judge (gpointer      data,
   guint status = soup_message_get_status (message);
   SoupMessageHeaders *headers = soup_message_get_response_headers (message);
   const char *bucket_region;
-  ErrorDoc doc = { 0 };
+  MtS3ErrorDoc doc;
   MtHttpVerdict verdict;
 
   if (SOUP_STATUS_IS_SUCCESSFUL (status))
@@ -570,7 +491,7 @@ s3_judge (gpointer      data,
     }
 
   bucket_region = soup_message_headers_get_one (headers, "x-amz-bucket-region");
-  parse_error_doc (body, &doc);
+  mt_s3_error_doc_parse (body, &doc);
   if (bucket_region == NULL)
     bucket_region = doc.region;
 
@@ -587,7 +508,7 @@ s3_judge (gpointer      data,
           set_region (self, bucket_region);
         }
       call->redirected = TRUE;
-      error_doc_clear (&doc);
+      mt_s3_error_doc_clear (&doc);
       return MT_HTTP_RESEND;
     }
 
@@ -601,7 +522,7 @@ s3_judge (gpointer      data,
     verdict = MT_HTTP_SLOW_DOWN;
   if (verdict != MT_HTTP_FAIL)
     *wait_ms = retry_after_ms (headers);
-  error_doc_clear (&doc);
+  mt_s3_error_doc_clear (&doc);
   return verdict;
 }
 
@@ -740,145 +661,6 @@ s3_request_finish (MtS3Client    *self,
 
 /* Listing */
 
-typedef struct {
-  GString *text;         /* first: doc_text appends here */
-  GPtrArray *objects;    /* MtS3Object of this page */
-  MtS3Object *current;
-  GPtrArray *path;       /* element names, outermost first */
-  gboolean url_encoded;
-  gboolean truncated;
-  char *next_token;
-  gboolean seen_root;
-} Page;
-
-static void
-page_clear (Page *page)
-{
-  g_string_free (page->text, TRUE);
-  g_ptr_array_unref (page->objects);
-  g_clear_pointer (&page->current, mt_s3_object_free);
-  g_ptr_array_unref (page->path);
-  g_free (page->next_token);
-}
-
-static void
-page_start (GMarkupParseContext *context,
-            const char          *element,
-            const char         **names,
-            const char         **values,
-            gpointer             data,
-            GError             **error)
-{
-  Page *page = data;
-
-  if (page->path->len == 0)
-    {
-      if (strcmp (element, "ListBucketResult") != 0)
-        {
-          g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                       "<%s> where <ListBucketResult> belongs", element);
-          return;
-        }
-      page->seen_root = TRUE;
-    }
-  if (page->path->len == 1 && strcmp (element, "Contents") == 0)
-    {
-      g_clear_pointer (&page->current, mt_s3_object_free);
-      page->current = g_new0 (MtS3Object, 1);
-      page->current->last_modified = MT_TIME_NONE;
-      page->current->size = -1;
-    }
-  if (page->path->len > 8)
-    {
-      g_set_error_literal (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT, "nested too deeply");
-      return;
-    }
-  g_ptr_array_add (page->path, g_strdup (element));
-  g_string_truncate (page->text, 0);
-}
-
-/* S3's url encoding is a form encoding: `+` is a space. */
-static char *
-form_decode (const char *text)
-{
-  g_autofree char *plus = g_strdup (text);
-
-  g_strdelimit (plus, "+", ' ');
-  return mt_sigv4_uri_decode (plus, -1);
-}
-
-static void
-page_end (GMarkupParseContext *context,
-          const char          *element,
-          gpointer             data,
-          GError             **error)
-{
-  Page *page = data;
-  const char *text = page->text->str;
-  guint depth = page->path->len;
-
-  if (depth == 3 && page->current != NULL)
-    {
-      MtS3Object *object = page->current;
-
-      if (strcmp (element, "Key") == 0)
-        {
-          g_free (object->key);
-          object->key = g_strdup (text);
-        }
-      else if (strcmp (element, "LastModified") == 0)
-        {
-          if (!mt_time_parse_iso8601 (text, NULL, &object->last_modified, NULL))
-            g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                         "LastModified “%.40s” is not a time", text);
-        }
-      else if (strcmp (element, "Size") == 0)
-        {
-          guint64 size;
-
-          if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT64, &size, NULL))
-            g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                         "Size “%.40s” is not a number", text);
-          else
-            object->size = (gint64) size;
-        }
-      else if (strcmp (element, "ETag") == 0)
-        {
-          g_free (object->etag);
-          object->etag = g_strdup (text);
-        }
-    }
-  else if (depth == 2 && strcmp (element, "Contents") == 0 && page->current != NULL)
-    {
-      MtS3Object *object = g_steal_pointer (&page->current);
-
-      if (object->key == NULL || object->last_modified == MT_TIME_NONE || object->size < 0)
-        {
-          g_set_error_literal (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                               "an object without Key, LastModified or Size");
-          mt_s3_object_free (object);
-          return;
-        }
-      g_ptr_array_add (page->objects, object);
-    }
-  else if (depth == 2 && strcmp (element, "IsTruncated") == 0)
-    page->truncated = strcmp (text, "true") == 0;
-  else if (depth == 2 && strcmp (element, "NextContinuationToken") == 0)
-    {
-      g_free (page->next_token);
-      page->next_token = g_strdup (text);
-    }
-  else if (depth == 2 && strcmp (element, "EncodingType") == 0)
-    page->url_encoded = strcmp (text, "url") == 0;
-
-  g_ptr_array_set_size (page->path, depth - 1);
-  g_string_truncate (page->text, 0);
-}
-
-static const GMarkupParser page_parser = {
-  page_start, page_end, doc_text, NULL, NULL,
-};
-
 /* A listing may not run on for ever: ten million keys is far past any
  * folder of meal photos, and a server that keeps going is broken. */
 #define MAX_PAGES 10000
@@ -889,22 +671,11 @@ typedef struct {
   GHashTable *tokens_seen;
   GPtrArray *objects;
   guint pages;
-  Page page;      /* the page just read */
+  MtS3ListingPage page;      /* the page just read */
   MtS3PageFunc page_func;  /* when pages are handed over as they come */
   gpointer page_data;
   GDestroyNotify page_data_free;
 } Listing;
-
-static void
-page_reset (Page *page)
-{
-  if (page->text != NULL)
-    page_clear (page);
-  memset (page, 0, sizeof *page);
-  page->text = g_string_new (NULL);
-  page->objects = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_s3_object_free);
-  page->path = g_ptr_array_new_with_free_func (g_free);
-}
 
 static void
 listing_free (gpointer data)
@@ -915,8 +686,7 @@ listing_free (gpointer data)
   g_free (listing->token);
   g_hash_table_unref (listing->tokens_seen);
   g_ptr_array_unref (listing->objects);
-  if (listing->page.text != NULL)
-    page_clear (&listing->page);
+  mt_s3_listing_page_clear (&listing->page);
   if (listing->page_data_free != NULL)
     listing->page_data_free (listing->page_data);
   g_free (listing);
@@ -930,22 +700,8 @@ parse_page (GBytes   *body,
             GError  **error)
 {
   Listing *listing = data;
-  g_autoptr(GMarkupParseContext) context = NULL;
-  g_autoptr(GError) local_error = NULL;
-  gsize length = 0;
-  const char *xml = g_bytes_get_data (body, &length);
 
-  page_reset (&listing->page);
-  context = g_markup_parse_context_new (&page_parser, G_MARKUP_IGNORE_QUALIFIED, &listing->page, NULL);
-  if (!g_markup_parse_context_parse (context, xml != NULL ? xml : "", length, &local_error) ||
-      !g_markup_parse_context_end_parse (context, &local_error) || !listing->page.seen_root)
-    {
-      g_set_error (error, MT_S3_ERROR, MT_S3_ERROR_MALFORMED,
-                   _("S3 sent a page that cannot be read (%s). Check the endpoint."),
-                   local_error != NULL ? local_error->message : _("no listing in it"));
-      return FALSE;
-    }
-  return TRUE;
+  return mt_s3_listing_page_parse (body, &listing->page, error);
 }
 
 static void request_page (GTask *task);
@@ -957,7 +713,7 @@ on_page (GObject      *source,
 {
   g_autoptr(GTask) task = data;
   Listing *listing = g_task_get_task_data (task);
-  Page *page = &listing->page;
+  MtS3ListingPage *page = &listing->page;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -969,23 +725,13 @@ on_page (GObject      *source,
       return;
     }
 
-  for (guint i = 0; i < page->objects->len; i++)
-    {
-      MtS3Object *object = g_ptr_array_index (page->objects, i);
-
-      if (page->url_encoded)
-        {
-          char *decoded = form_decode (object->key);
-
-          g_free (object->key);
-          object->key = decoded;
-        }
-      if (listing->page_func == NULL)
-        {
-          page->objects->pdata[i] = NULL;
-          g_ptr_array_add (listing->objects, object);
-        }
-    }
+  /* Kept whole: the objects move to the listing. */
+  if (listing->page_func == NULL)
+    for (guint i = 0; i < page->objects->len; i++)
+      {
+        g_ptr_array_add (listing->objects, page->objects->pdata[i]);
+        page->objects->pdata[i] = NULL;
+      }
   listing->pages++;
 
   if (listing->page_func != NULL)
