@@ -8,6 +8,8 @@
 
 #include <libsoup/soup.h>
 
+#include "mt-loopback-server.h"
+
 G_BEGIN_DECLS
 
 typedef struct _MtFakeFaults MtFakeFaults;
@@ -38,5 +40,14 @@ guint         mt_fake_faults_get_stall_ms (MtFakeFaults *self);
 
 /* Cuts the answer set on @msg in the middle. */
 void          mt_fake_cut_answer    (SoupServerMessage *msg);
+
+/* Sends the headers of the answer set on @msg, with its whole length, and
+ * the first half of its body; after the stall time (counted from now, the
+ * server's latency included), the rest (@resume) or nothing: the
+ * connection closes, as a body cut in transit. */
+void          mt_fake_hold_answer   (MtFakeFaults      *self,
+                                     MtLoopbackServer  *server,
+                                     SoupServerMessage *msg,
+                                     gboolean           resume);
 
 G_END_DECLS

@@ -243,6 +243,8 @@ on_arrived (MtLoopbackServer  *server,
     case MT_FAKE_LANGFUSE_FAULT_BAD_ITEM:
     case MT_FAKE_LANGFUSE_FAULT_STUCK_CURSOR:
     case MT_FAKE_LANGFUSE_FAULT_BAD_COUNTS:
+    case MT_FAKE_LANGFUSE_FAULT_STALL_BODY:
+    case MT_FAKE_LANGFUSE_FAULT_CUT_BODY:
       /* The server answers; on_answered spoils it. */
     case MT_FAKE_LANGFUSE_FAULT_NONE:
     default:
@@ -318,10 +320,17 @@ on_answered (MtLoopbackServer  *server,
              const char        *target,
              gpointer           data)
 {
+  FakeLangfuse *fake = data;
   MtFakeLangfuseFault fault = (MtFakeLangfuseFault) mt_fake_faults_met (msg);
 
   switch (fault)
     {
+    case MT_FAKE_LANGFUSE_FAULT_STALL_BODY:
+      mt_fake_hold_answer (fake->faults, server, msg, TRUE);
+      return FALSE;
+    case MT_FAKE_LANGFUSE_FAULT_CUT_BODY:
+      mt_fake_hold_answer (fake->faults, server, msg, FALSE);
+      return TRUE;
     case MT_FAKE_LANGFUSE_FAULT_TRUNCATED:
       mt_fake_cut_answer (msg);
       return TRUE;

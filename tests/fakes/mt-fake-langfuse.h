@@ -28,6 +28,8 @@ typedef enum {
   MT_FAKE_LANGFUSE_FAULT_THROTTLED_LONG,  /* 429 asking to wait an hour */
   MT_FAKE_LANGFUSE_FAULT_STUCK_CURSOR,    /* v2: a next page whose cursor is the one asked with */
   MT_FAKE_LANGFUSE_FAULT_BAD_COUNTS,      /* v1: a page whose totalPages does not fit totalItems */
+  MT_FAKE_LANGFUSE_FAULT_STALL_BODY,      /* half the body, the rest after the stall time */
+  MT_FAKE_LANGFUSE_FAULT_CUT_BODY,        /* half the body, then after the stall time the connection closes */
 } MtFakeLangfuseFault;
 
 /* How X-RateLimit-Reset names the window's end. */
@@ -51,7 +53,8 @@ void   mt_fake_langfuse_add_fault           (MtLoopbackLangfuse     *langfuse,
                                              guint                   count,
                                              const char             *prefix);
 void   mt_fake_langfuse_clear_faults        (MtLoopbackLangfuse     *langfuse);
-/* How long a MT_FAKE_LANGFUSE_FAULT_STALL answer waits, besides the latency. */
+/* How long a MT_FAKE_LANGFUSE_FAULT_STALL answer waits, besides the
+ * latency; how long a _STALL_BODY or _CUT_BODY answer stops in the middle. */
 void   mt_fake_langfuse_set_stall_ms        (MtLoopbackLangfuse     *langfuse,
                                              guint                   stall_ms);
 

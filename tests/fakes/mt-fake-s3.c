@@ -84,6 +84,12 @@ on_arrived (MtLoopbackServer  *server,
         soup_message_headers_replace (out, "Location", location);
         return MT_LOOPBACK_ANSWERED;
       }
+    case MT_FAKE_S3_FAULT_WRONG_REGION:
+      /* As S3 answers a request to the wrong regional endpoint, without
+       * the x-amz-bucket-region that would say where to go. */
+      mt_loopback_s3_answer_error (msg, 301, "PermanentRedirect",
+                                   "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.");
+      return MT_LOOPBACK_ANSWERED;
     case MT_FAKE_S3_FAULT_ECHO:
       {
         SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
@@ -106,6 +112,8 @@ on_arrived (MtLoopbackServer  *server,
       return MT_LOOPBACK_PASS;
     case MT_FAKE_S3_FAULT_TRUNCATED:
     case MT_FAKE_S3_FAULT_CHUNKED:
+    case MT_FAKE_S3_FAULT_STALL_BODY:
+    case MT_FAKE_S3_FAULT_CUT_BODY:
       /* The server answers; on_answered spoils it. */
     case MT_FAKE_S3_FAULT_NONE:
     default:
@@ -124,8 +132,16 @@ on_answered (MtLoopbackServer  *server,
              const char        *target,
              gpointer           data)
 {
+  FakeS3 *fake = data;
+
   switch ((MtFakeS3Fault) mt_fake_faults_met (msg))
     {
+    case MT_FAKE_S3_FAULT_STALL_BODY:
+      mt_fake_hold_answer (fake->faults, server, msg, TRUE);
+      return FALSE;
+    case MT_FAKE_S3_FAULT_CUT_BODY:
+      mt_fake_hold_answer (fake->faults, server, msg, FALSE);
+      return TRUE;
     case MT_FAKE_S3_FAULT_CHUNKED:
       soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg), SOUP_ENCODING_CHUNKED);
       return TRUE;

@@ -28,6 +28,9 @@ typedef enum {
   MT_FAKE_S3_FAULT_REDIRECT,        /* 307 to the same place, with a Location */
   MT_FAKE_S3_FAULT_CHUNKED,         /* the answer sent chunked, with no length */
   MT_FAKE_S3_FAULT_ECHO,            /* 400 whose message echoes the request's credentials */
+  MT_FAKE_S3_FAULT_STALL_BODY,      /* half the body, the rest after the stall time */
+  MT_FAKE_S3_FAULT_CUT_BODY,        /* half the body, then after the stall time the connection closes */
+  MT_FAKE_S3_FAULT_WRONG_REGION,    /* 301 PermanentRedirect that does not name the bucket's region */
 } MtFakeS3Fault;
 
 /* The next @count requests whose listing prefix or object key starts with
@@ -37,7 +40,8 @@ void  mt_fake_s3_add_fault    (MtLoopbackS3  *s3,
                                guint          count,
                                const char    *prefix);
 void  mt_fake_s3_clear_faults (MtLoopbackS3  *s3);
-/* How long a MT_FAKE_S3_FAULT_STALL answer waits, besides the latency. */
+/* How long a MT_FAKE_S3_FAULT_STALL answer waits, besides the latency;
+ * how long a _STALL_BODY or _CUT_BODY answer stops in the middle. */
 void  mt_fake_s3_set_stall_ms (MtLoopbackS3  *s3,
                                guint          stall_ms);
 
