@@ -272,7 +272,7 @@ mt_mapping_error_is_rejection (const GError *error)
     return error->code == MT_S3_ERROR_ACCESS_DENIED || error->code == MT_S3_ERROR_INVALID_ACCESS_KEY ||
            error->code == MT_S3_ERROR_SIGNATURE_MISMATCH || error->code == MT_S3_ERROR_EXPIRED_TOKEN ||
            error->code == MT_S3_ERROR_INVALID_TOKEN || error->code == MT_S3_ERROR_NO_SUCH_BUCKET ||
-           error->code == MT_S3_ERROR_CLOCK_SKEW;
+           error->code == MT_S3_ERROR_WRONG_REGION || error->code == MT_S3_ERROR_CLOCK_SKEW;
   return FALSE;
 }
 

@@ -72,7 +72,8 @@ gboolean        mt_mapping_job_get_rate_limited (MtMappingJob        *self);
  * even when some fetch failed (it is then incomplete and says why); an
  * error only when nothing could be read because the keys or the bucket
  * were refused (MT_LANGFUSE_ERROR_UNAUTHORIZED / _FORBIDDEN, MT_S3_ERROR_*
- * for keys, tokens, the bucket and the clock), or when cancelled. */
+ * for keys, tokens, the bucket, its region and the clock), or when
+ * cancelled. */
 void            mt_mapping_job_run_async        (MtMappingJob        *self,
                                                  gint64               from,
                                                  gint64               to,
