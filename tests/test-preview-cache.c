@@ -4,8 +4,10 @@
  */
 
 #include <string.h>
+#include <sys/resource.h>
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
+#include <libsoup/soup.h>
 
 #include "mt-fake-s3.h"
 #include "mt-preview-cache.h"
@@ -512,6 +514,9 @@ test_memory_bound (Fixture *f, gconstpointer data)
   mt_preview_cache_set_client (cache, NULL);
 }
 
+/* What the message of a file in no format Mealtrace shows says. */
+#define NOT_A_PHOTO "is not a JPEG, PNG, WebP or GIF image"
+
 static void
 assert_broken (Fixture *f, const char *key, int code, const char *words)
 {
@@ -553,7 +558,7 @@ test_broken (Fixture *f, gconstpointer data)
   put (f, "meal-images/user-1/header.jpg", jpeg_header);
   put (f, "meal-images/user-1/half.png", half_png);
 
-  assert_broken (f, "meal-images/user-1/noise.jpg", MT_PREVIEW_ERROR_NOT_AN_IMAGE, "is not an image GTK can read: ");
+  assert_broken (f, "meal-images/user-1/noise.jpg", MT_PREVIEW_ERROR_NOT_AN_IMAGE, NOT_A_PHOTO);
   assert_broken (f, "meal-images/user-1/empty.jpg", MT_PREVIEW_ERROR_EMPTY, "empty");
   assert_broken (f, "meal-images/user-1/half.jpg", MT_PREVIEW_ERROR_TRUNCATED, "JPEG file ends before");
   assert_broken (f, "meal-images/user-1/header.jpg", MT_PREVIEW_ERROR_TRUNCATED, "JPEG file ends before");
@@ -562,7 +567,7 @@ test_broken (Fixture *f, gconstpointer data)
 
   /* Errors are not kept: asked again, the photo is fetched again. */
   before = mt_loopback_s3_get_requests (f->fake);
-  assert_broken (f, "meal-images/user-1/noise.jpg", MT_PREVIEW_ERROR_NOT_AN_IMAGE, "is not an image GTK can read: ");
+  assert_broken (f, "meal-images/user-1/noise.jpg", MT_PREVIEW_ERROR_NOT_AN_IMAGE, NOT_A_PHOTO);
   g_assert_cmpuint (mt_loopback_s3_get_requests (f->fake), ==, before + 1);
   put (f, "meal-images/user-1/noise.jpg", jpeg);
   texture = load (f->cache, "meal-images/user-1/noise.jpg", 256, &error);
@@ -605,6 +610,308 @@ test_fault (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mt_preview_cache_get_bytes (f->cache), ==, SMALL_BYTES);
 }
 
+/* Crafted files (tests/data/images/, written by make-images.py) */
+
+static GBytes *
+read_crafted (const char *name)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "images", name, NULL);
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+  gsize length = 0;
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, length);
+}
+
+/* Puts the crafted file @name in the bucket; its key. */
+static char *
+put_crafted (Fixture *f, const char *name)
+{
+  g_autoptr(GBytes) bytes = read_crafted (name);
+  char *key = g_strconcat ("meal-images/user-1/", name, NULL);
+
+  put (f, key, bytes);
+  return key;
+}
+
+static gboolean
+have_loader (const char *name)
+{
+  g_autoptr(GSList) list = gdk_pixbuf_get_formats ();
+
+  for (GSList *l = list; l != NULL; l = l->next)
+    {
+      g_autofree char *format = gdk_pixbuf_format_get_name (l->data);
+
+      if (g_strcmp0 (format, name) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The most this process has had in memory at once, in bytes. */
+static guint64
+peak_rss (void)
+{
+  struct rusage usage;
+
+  g_assert_cmpint (getrusage (RUSAGE_SELF, &usage), ==, 0);
+  return (guint64) usage.ru_maxrss * 1024;
+}
+
+typedef struct {
+  const char *name;
+  int code;
+  const char *words; /* in the message, besides the key */
+} Crafted;
+
+/* Every crafted file that is not a photo to show, and how it fails. */
+static const Crafted crafted_broken[] = {
+  /* Headers that declare more than MT_PREVIEW_CACHE_MAX_PIXELS. */
+  { "bomb.png", MT_PREVIEW_ERROR_TOO_LARGE, "at 100000 × 100000 pixels" },
+  { "bomb.jpg", MT_PREVIEW_ERROR_TOO_LARGE, "at 65500 × 65500 pixels" },
+  { "bomb.gif", MT_PREVIEW_ERROR_TOO_LARGE, "at 65535 × 65535 pixels" },
+  /* A small screen: the frame on it is what is large. */
+  { "bomb-frame.gif", MT_PREVIEW_ERROR_TOO_LARGE, "at 20000 × 20000 pixels" },
+  { "bomb-vp8.webp", MT_PREVIEW_ERROR_TOO_LARGE, "at 16383 × 16383 pixels" },
+  { "bomb-vp8l.webp", MT_PREVIEW_ERROR_TOO_LARGE, "at 16384 × 16384 pixels" },
+  { "bomb-vp8x.webp", MT_PREVIEW_ERROR_TOO_LARGE, "at 16384 × 16384 pixels" },
+  /* Loaders decode these without a word, the missing part blank. */
+  { "truncated.jpg", MT_PREVIEW_ERROR_TRUNCATED, "the JPEG file ends before its image does" },
+  { "truncated.png", MT_PREVIEW_ERROR_TRUNCATED, "the PNG file ends before its image does" },
+  { "truncated.gif", MT_PREVIEW_ERROR_TRUNCATED, "the GIF file ends before its image does" },
+  { "truncated.webp", MT_PREVIEW_ERROR_TRUNCATED, "the WebP file ends before its image does" },
+  { "zero-width.png", MT_PREVIEW_ERROR_CORRUPT, "its header gives an image of 0 × 2 pixels" },
+  { "no-frame.jpg", MT_PREVIEW_ERROR_CORRUPT, "its header gives an image of 0 × 0 pixels" },
+  { "corrupt.png", MT_PREVIEW_ERROR_CORRUPT, "the PNG file is damaged (" },
+  /* gdk-pixbuf has loaders for these; they are no photos. An SVG sets
+   * its own size and can ask a renderer for any amount of work. */
+  { "drawing.svg", MT_PREVIEW_ERROR_NOT_AN_IMAGE, NOT_A_PHOTO },
+  { "ok.bmp", MT_PREVIEW_ERROR_NOT_AN_IMAGE, NOT_A_PHOTO },
+  { "photo.heic", MT_PREVIEW_ERROR_NOT_AN_IMAGE, "is a HEIF image" },
+  { "random.jpg", MT_PREVIEW_ERROR_NOT_AN_IMAGE, NOT_A_PHOTO },
+  { "notes.jpg", MT_PREVIEW_ERROR_NOT_AN_IMAGE, NOT_A_PHOTO },
+  { "empty.jpg", MT_PREVIEW_ERROR_EMPTY, "the object in S3 is empty" },
+};
+
+static void
+test_crafted (Fixture *f, gconstpointer data)
+{
+  guint64 peak_before = peak_rss ();
+  guint64 peak_after;
+
+  for (guint i = 0; i < G_N_ELEMENTS (crafted_broken); i++)
+    {
+      g_autofree char *key = put_crafted (f, crafted_broken[i].name);
+
+      assert_broken (f, key, crafted_broken[i].code, crafted_broken[i].words);
+    }
+  g_assert_cmpuint (mt_preview_cache_get_bytes (f->cache), ==, 0);
+
+  /* No file made the decoder take a large buffer: the largest of them
+   * would have needed gigabytes, a decoded preview takes 256 KiB. */
+  peak_after = peak_rss ();
+  g_test_message ("peak resident memory %" G_GUINT64_FORMAT " → %" G_GUINT64_FORMAT " KiB",
+                  peak_before / 1024, peak_after / 1024);
+  g_assert_cmpuint (peak_after - peak_before, <, 64 * 1024 * 1024);
+}
+
+/* The crafted photos that are well formed decode: the bombs differ from
+ * them only in the sizes their headers declare. */
+static void
+test_crafted_ok (Fixture *f, gconstpointer data)
+{
+  g_autofree char *jpeg = put_crafted (f, "ok.jpg");
+  g_autofree char *webp = put_crafted (f, "ok.webp");
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* Grey 64 on the left, 192 on the right. */
+  texture = load (f->cache, jpeg, 256, &error);
+  g_assert_no_error (error);
+  assert_size (texture, 16, 8);
+  assert_colour (texture, 2, 4, 64, 64, 64);
+  assert_colour (texture, 13, 4, 192, 192, 192);
+  g_clear_object (&texture);
+
+  /* Red on the left, blue on the right. */
+  for (const char *const *name = (const char *const[]) { "ok.png", "ok.gif", NULL }; *name != NULL; name++)
+    {
+      g_autofree char *key = put_crafted (f, *name);
+
+      texture = load (f->cache, key, 256, &error);
+      g_assert_no_error (error);
+      assert_size (texture, 4, 2);
+      assert_colour (texture, 0, 1, RED);
+      assert_colour (texture, 3, 0, BLUE);
+      g_clear_object (&texture);
+    }
+
+  /* WebP is decoded where its gdk-pixbuf loader is installed; elsewhere
+   * the message says what to install. */
+  texture = load (f->cache, webp, 256, &error);
+  if (have_loader ("webp"))
+    {
+      g_assert_no_error (error);
+      assert_size (texture, 1, 1);
+    }
+  else
+    {
+      g_assert_null (texture);
+      g_assert_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_NOT_AN_IMAGE);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, "webp-pixbuf-loader"));
+    }
+}
+
+/* A WebP photo as libwebp writes it, scaled as the others are. */
+static void
+test_webp (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) webp = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!have_loader ("webp"))
+    {
+      g_test_skip ("no WebP loader for gdk-pixbuf is installed (webp-pixbuf-loader)");
+      return;
+    }
+  webp = make_image (800, 600, "webp");
+  put (f, "meal-images/user-1/lunch.webp", webp);
+  texture = load (f->cache, "meal-images/user-1/lunch.webp", 256, &error);
+  g_assert_no_error (error);
+  assert_size (texture, 256, 192);
+  assert_colour (texture, 32, 96, RED);
+  assert_colour (texture, 224, 96, BLUE);
+}
+
+/* Objects over the size cap */
+
+/* A server that answers every GET with 200 and a body of zeros that does
+ * not end until @limit bytes have gone: chunked with no length, or
+ * announcing 4 GiB. It counts the body bytes it wrote to the socket. */
+typedef struct {
+  SoupServer *server;
+  char *endpoint;
+  gboolean announce_length;
+  gsize limit;
+  gsize appended;
+  gsize sent;
+  guint finished;
+} Stream;
+
+static const char zeros[64 * 1024];
+
+static void
+on_stream_wrote_chunk (SoupServerMessage *msg, gpointer data)
+{
+  Stream *stream = data;
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+
+  /* Appended at once: the server never waits for the next chunk. */
+  if (stream->appended >= stream->limit)
+    soup_message_body_complete (body);
+  else
+    {
+      soup_message_body_append (body, SOUP_MEMORY_STATIC, zeros, sizeof zeros);
+      stream->appended += sizeof zeros;
+    }
+}
+
+static void
+on_stream_wrote_body_data (SoupServerMessage *msg, guint chunk_size, gpointer data)
+{
+  ((Stream *) data)->sent += chunk_size;
+}
+
+static void
+on_stream_finished (SoupServerMessage *msg, gpointer data)
+{
+  ((Stream *) data)->finished++;
+}
+
+static void
+stream_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+{
+  Stream *stream = data;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_message_headers_replace (headers, "Content-Type", "image/jpeg");
+  if (stream->announce_length)
+    soup_message_headers_set_content_length (headers, G_GINT64_CONSTANT (4) << 30);
+  else
+    soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  soup_message_body_set_accumulate (body, FALSE);
+  soup_message_body_append (body, SOUP_MEMORY_STATIC, zeros, sizeof zeros);
+  stream->appended = sizeof zeros;
+  g_signal_connect (msg, "wrote-chunk", G_CALLBACK (on_stream_wrote_chunk), stream);
+  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (on_stream_wrote_body_data), stream);
+  g_signal_connect (msg, "finished", G_CALLBACK (on_stream_finished), stream);
+}
+
+static void
+stream_start (Stream *stream, gboolean announce_length, gsize limit)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSList) uris = NULL;
+
+  stream->announce_length = announce_length;
+  stream->limit = limit;
+  stream->server = soup_server_new ("server-header", "stream", NULL);
+  soup_server_add_handler (stream->server, NULL, stream_handler, stream, NULL);
+  soup_server_listen_local (stream->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (stream->server);
+  stream->endpoint = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+}
+
+static void
+stream_stop (Stream *stream)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+
+  /* The server sees the client hang up when its next write fails. */
+  while (stream->finished == 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (stream->finished, ==, 1);
+  soup_server_disconnect (stream->server);
+  g_clear_object (&stream->server);
+  g_free (stream->endpoint);
+}
+
+/* Loads a photo from a Stream server of four times the cap with a client
+ * and cache of their own; the error, and the bytes the server wrote. */
+static GError *
+load_from_stream (Fixture *f, gboolean announce_length, gsize *sent)
+{
+  Stream stream = { 0 };
+  g_autoptr(MtS3Client) client = NULL;
+  g_autoptr(MtPreviewCache) cache = mt_preview_cache_new (64 * 1024 * 1024);
+  g_autoptr(GdkTexture) texture = NULL;
+  GError *error = NULL;
+
+  stream_start (&stream, announce_length, 4 * MT_PREVIEW_CACHE_MAX_OBJECT_SIZE);
+  client = mt_s3_client_new (f->credentials, REGION, stream.endpoint, BUCKET, &error);
+  g_assert_no_error (error);
+  mt_s3_client_set_max_attempts (client, 1);
+  mt_preview_cache_set_client (cache, client);
+  texture = load (cache, "meal-images/user-1/endless.jpg", 256, &error);
+  g_assert_null (texture);
+  mt_preview_cache_set_client (cache, NULL);
+  stream_stop (&stream);
+
+  g_assert_error (error, MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE);
+  g_test_message ("the server wrote %" G_GSIZE_FORMAT " bytes of the body: %s", stream.sent, error->message);
+  *sent = stream.sent;
+  return error;
+}
+
 static void
 test_too_large (Fixture *f, gconstpointer data)
 {
@@ -619,6 +926,55 @@ test_too_large (Fixture *f, gconstpointer data)
   g_assert_error (error, MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE);
   g_test_message ("error: %s", error->message);
   g_assert_nonnull (strstr (error->message, "meal-images/user-1/huge.jpg"));
+}
+
+/* 4 GiB announced, a few bytes sent, then silence: the answer ends at its
+ * headers, long before the client's timeouts, which waiting for the body
+ * would meet. */
+static void
+test_too_large_announced (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) jpeg = make_image (800, 600, "jpeg");
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *key = "meal-images/user-1/huge.jpg";
+  gint64 start;
+
+  put (f, key, jpeg);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_HUGE_OBJECT, 1, key);
+  start = g_get_monotonic_time ();
+  texture = load (f->cache, key, 256, &error);
+  g_assert_null (texture);
+  g_assert_error (error, MT_S3_ERROR, MT_S3_ERROR_TOO_LARGE);
+  g_test_message ("refused in %" G_GINT64_FORMAT " ms: %s", (g_get_monotonic_time () - start) / 1000, error->message);
+  g_assert_nonnull (strstr (error->message, key));
+  assert_clean (error);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_TIME_SPAN_SECOND);
+}
+
+/* A body far longer than the cap, its length announced: not one chunk of
+ * it is read, so the server can write no more than the socket holds. */
+static void
+test_too_large_stream_announced (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gsize sent;
+
+  error = load_from_stream (f, TRUE, &sent);
+  g_assert_cmpuint (sent, <, MT_PREVIEW_CACHE_MAX_OBJECT_SIZE / 2);
+}
+
+/* Chunked, with no length: the read stops once the cap is passed, not at
+ * the end of the body. */
+static void
+test_too_large_stream_chunked (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gsize sent;
+
+  error = load_from_stream (f, FALSE, &sent);
+  g_assert_cmpuint (sent, >, MT_PREVIEW_CACHE_MAX_OBJECT_SIZE);
+  g_assert_cmpuint (sent, <, MT_PREVIEW_CACHE_MAX_OBJECT_SIZE + 16 * 1024 * 1024);
 }
 
 static void
@@ -690,7 +1046,13 @@ main (int argc, char *argv[])
   ADD ("memory-bound", test_memory_bound);
   ADD ("broken", test_broken);
   ADD ("fault", test_fault);
+  ADD ("crafted", test_crafted);
+  ADD ("crafted-ok", test_crafted_ok);
+  ADD ("webp", test_webp);
   ADD ("too-large", test_too_large);
+  ADD ("too-large-announced", test_too_large_announced);
+  ADD ("too-large-stream-announced", test_too_large_stream_announced);
+  ADD ("too-large-stream-chunked", test_too_large_stream_chunked);
   ADD ("client", test_client);
 #undef ADD
 

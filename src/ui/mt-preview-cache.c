@@ -9,9 +9,6 @@
 
 #include "mt-preview-cache.h"
 
-/* The most pixels a photo may declare: a full decode of more would take
- * hundreds of megabytes for one preview. */
-#define MAX_PIXELS (128 * 1000 * 1000)
 /* The loader is fed this much at a time, so that a decode can stop early. */
 #define CHUNK_SIZE (64 * 1024)
 
@@ -290,18 +287,35 @@ cancel_loads (MtPreviewCache *self)
 
 /* Decoding, in a worker thread */
 
-typedef struct {
-  int size;
-  int width;
-  int height;
-  gboolean too_large;
-} Decoding;
+/* The formats a meal photo may be in, each decoded by its own loader. */
+typedef enum {
+  FORMAT_NONE,
+  FORMAT_JPEG,
+  FORMAT_PNG,
+  FORMAT_GIF,
+  FORMAT_WEBP,
+  FORMAT_HEIF, /* recognised, to say so, but not decoded */
+} Format;
 
-/* What a JPEG's or PNG's own structure says before decoding. */
+static const struct {
+  const char *name;   /* for messages */
+  const char *loader; /* gdk-pixbuf's name of its loader */
+} formats[] = {
+  [FORMAT_JPEG] = { "JPEG", "jpeg" },
+  [FORMAT_PNG] = { "PNG", "png" },
+  [FORMAT_GIF] = { "GIF", "gif" },
+  [FORMAT_WEBP] = { "WebP", "webp" },
+  [FORMAT_HEIF] = { "HEIF", NULL },
+};
+
+/* What a photo's own structure says before any loader reads it. */
 typedef struct {
-  const char *format; /* "JPEG", "PNG"; %NULL: another format */
+  Format format;
   gboolean truncated;
-  guint64 width;      /* 0: not known */
+  /* The largest width and height any part of the image declares (a GIF's
+   * screen and frames, a WebP's canvas and bitstreams): a loader needs no
+   * more. 0: not declared. */
+  guint64 width;
   guint64 height;
 } Sniff;
 
@@ -311,35 +325,64 @@ read_be32 (const guint8 *p)
   return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
 }
 
+static guint32
+read_le16 (const guint8 *p)
+{
+  return (guint32) p[0] | ((guint32) p[1] << 8);
+}
+
+static guint32
+read_le24 (const guint8 *p)
+{
+  return (guint32) p[0] | ((guint32) p[1] << 8) | ((guint32) p[2] << 16);
+}
+
+static guint32
+read_le32 (const guint8 *p)
+{
+  return read_le24 (p) | ((guint32) p[3] << 24);
+}
+
+static void
+declare (Sniff   *sniff,
+         guint64  width,
+         guint64  height)
+{
+  sniff->width = MAX (sniff->width, width);
+  sniff->height = MAX (sniff->height, height);
+}
+
 static gboolean
 is_jpeg_sof (guint8 marker)
 {
   return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
 }
 
-/* Follows the marker segments to the first scan, then looks for the end of
- * the image. A structure it does not follow is left to the loader. */
+/* Follows the marker segments to the first scan as libjpeg does (bytes
+ * between segments skipped, the first frame header the one that counts),
+ * then looks for the end of the image. */
 static void
 sniff_jpeg (const guint8 *data,
             gsize         length,
             Sniff        *sniff)
 {
+  gboolean have_frame = FALSE;
   gsize pos = 2;
 
-  sniff->format = "JPEG";
-  while (pos < length)
+  sniff->format = FORMAT_JPEG;
+  for (;;)
     {
       guint8 marker;
       gsize segment;
 
-      if (data[pos] != 0xFF)
-        return;
+      while (pos < length && data[pos] != 0xFF)
+        pos++;
       while (pos < length && data[pos] == 0xFF)
         pos++;
       if (pos >= length)
         break;
       marker = data[pos++];
-      if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8))
+      if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8))
         continue;
       if (marker == 0xD9)
         return;
@@ -350,10 +393,11 @@ sniff_jpeg (const guint8 *data,
         return;
       if (length - pos < segment)
         break;
-      if (is_jpeg_sof (marker) && segment >= 7)
+      if (is_jpeg_sof (marker) && segment >= 7 && !have_frame)
         {
-          sniff->height = ((guint64) data[pos + 3] << 8) | data[pos + 4];
-          sniff->width = ((guint64) data[pos + 5] << 8) | data[pos + 6];
+          have_frame = TRUE;
+          declare (sniff, ((guint64) data[pos + 5] << 8) | data[pos + 6],
+                   ((guint64) data[pos + 3] << 8) | data[pos + 4]);
         }
       pos += segment;
       if (marker == 0xDA)
@@ -368,7 +412,8 @@ sniff_jpeg (const guint8 *data,
   sniff->truncated = TRUE;
 }
 
-/* Walks the chunks to IEND. */
+/* Walks the chunks to IEND. libpng reads the size from the first chunk,
+ * IHDR; any other IHDR counts too, which only errs on the safe side. */
 static void
 sniff_png (const guint8 *data,
            gsize         length,
@@ -376,7 +421,7 @@ sniff_png (const guint8 *data,
 {
   gsize pos = 8;
 
-  sniff->format = "PNG";
+  sniff->format = FORMAT_PNG;
   while (length - pos >= 12)
     {
       guint32 chunk = read_be32 (data + pos);
@@ -385,10 +430,7 @@ sniff_png (const guint8 *data,
       if (length - pos - 12 < chunk)
         break;
       if (memcmp (type, "IHDR", 4) == 0 && chunk >= 8)
-        {
-          sniff->width = read_be32 (data + pos + 8);
-          sniff->height = read_be32 (data + pos + 12);
-        }
+        declare (sniff, read_be32 (data + pos + 8), read_be32 (data + pos + 12));
       if (memcmp (type, "IEND", 4) == 0)
         return;
       pos += 12 + (gsize) chunk;
@@ -396,8 +438,171 @@ sniff_png (const guint8 *data,
   sniff->truncated = TRUE;
 }
 
-/* Image loaders decode a truncated JPEG or PNG without a word, the missing
- * part grey: the files' own structure tells. */
+/* Skips a GIF's data sub-blocks from @pos; FALSE when the data ends first. */
+static gboolean
+skip_gif_blocks (const guint8 *data,
+                 gsize         length,
+                 gsize        *pos)
+{
+  while (*pos < length)
+    {
+      guint8 size = data[(*pos)++];
+
+      if (size == 0)
+        return TRUE;
+      if (length - *pos < size)
+        return FALSE;
+      *pos += size;
+    }
+  return FALSE;
+}
+
+/* The logical screen, then every frame: gdk-pixbuf's loader keeps a frame
+ * at its own size, which may pass the screen's. */
+static void
+sniff_gif (const guint8 *data,
+           gsize         length,
+           Sniff        *sniff)
+{
+  gsize pos = 13;
+  guint images = 0;
+  gboolean whole = TRUE; /* pos is at the start of a block */
+
+  sniff->format = FORMAT_GIF;
+  if (length < pos)
+    {
+      sniff->truncated = TRUE;
+      return;
+    }
+  declare (sniff, read_le16 (data + 6), read_le16 (data + 8));
+  if (data[10] & 0x80)
+    pos += (gsize) 3 << ((data[10] & 0x07) + 1);
+
+  while (pos < length)
+    {
+      guint8 block = data[pos++];
+
+      whole = FALSE;
+      if (block == 0x3B)
+        return;
+      if (block == 0x21)
+        {
+          /* An extension: its label, then its data. */
+          pos++;
+          if (pos > length || !skip_gif_blocks (data, length, &pos))
+            break;
+        }
+      else if (block == 0x2C)
+        {
+          guint8 flags;
+
+          if (length - pos < 9)
+            break;
+          declare (sniff, read_le16 (data + pos + 4), read_le16 (data + pos + 6));
+          flags = data[pos + 8];
+          pos += 9;
+          if (flags & 0x80)
+            pos += (gsize) 3 << ((flags & 0x07) + 1);
+          /* The LZW code size, then the data. */
+          pos++;
+          if (pos > length || !skip_gif_blocks (data, length, &pos))
+            break;
+          images++;
+        }
+      else
+        {
+          /* A structure it does not follow is left to the loader. */
+          return;
+        }
+      whole = TRUE;
+    }
+  /* Data that ends after a whole image with no trailer still decodes;
+   * data that ends inside a block does not. */
+  if (!whole || pos != length || images == 0)
+    sniff->truncated = TRUE;
+}
+
+/* The sizes in a run of RIFF chunks: a VP8X canvas, VP8 and VP8L
+ * bitstreams, and animation frames (with their own chunks inside). */
+static void
+sniff_webp_chunks (const guint8 *data,
+                   gsize         start,
+                   gsize         end,
+                   gboolean      in_frame,
+                   Sniff        *sniff)
+{
+  gsize pos = start;
+
+  while (end - pos >= 8)
+    {
+      const guint8 *type = data + pos;
+      const guint8 *body = data + pos + 8;
+      guint32 size = read_le32 (data + pos + 4);
+
+      if (end - pos - 8 < size)
+        {
+          sniff->truncated = TRUE;
+          return;
+        }
+      if (memcmp (type, "VP8X", 4) == 0 && size >= 10)
+        declare (sniff, (guint64) read_le24 (body + 4) + 1, (guint64) read_le24 (body + 7) + 1);
+      else if (memcmp (type, "VP8 ", 4) == 0 && size >= 10 && memcmp (body + 3, "\x9D\x01\x2A", 3) == 0)
+        declare (sniff, read_le16 (body + 6) & 0x3FFF, read_le16 (body + 8) & 0x3FFF);
+      else if (memcmp (type, "VP8L", 4) == 0 && size >= 5 && body[0] == 0x2F)
+        {
+          guint32 bits = read_le32 (body + 1);
+
+          declare (sniff, (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1);
+        }
+      else if (memcmp (type, "ANMF", 4) == 0 && size >= 16 && !in_frame)
+        {
+          declare (sniff, (guint64) read_le24 (body + 6) + 1, (guint64) read_le24 (body + 9) + 1);
+          sniff_webp_chunks (data, pos + 8 + 16, pos + 8 + size, TRUE, sniff);
+        }
+      /* Chunks are padded to an even size. */
+      pos += 8 + (gsize) size;
+      if (size & 1)
+        pos = MIN (pos + 1, end);
+    }
+}
+
+static void
+sniff_webp (const guint8 *data,
+            gsize         length,
+            Sniff        *sniff)
+{
+  guint64 end = 8 + (guint64) read_le32 (data + 4);
+
+  sniff->format = FORMAT_WEBP;
+  if (end > length)
+    {
+      sniff->truncated = TRUE;
+      end = length;
+    }
+  sniff_webp_chunks (data, 12, (gsize) end, FALSE, sniff);
+}
+
+/* HEIC, HEIF and AVIF: an ISO base media file whose ftyp box names one of
+ * their brands. */
+static gboolean
+is_heif (const guint8 *data,
+         gsize         length)
+{
+  static const char *const brands[] = {
+    "heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs", "mif1", "msf1", "avif", "avis",
+  };
+
+  if (length < 12 || memcmp (data + 4, "ftyp", 4) != 0)
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (brands); i++)
+    if (memcmp (data + 8, brands[i], 4) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Which format the bytes are in, from their signature alone, and what
+ * their structure says. Loaders decode a truncated JPEG, GIF or WebP
+ * without a word, the missing part grey: the files' own structure tells. */
 static void
 sniff_image (const guint8 *data,
              gsize         length,
@@ -409,7 +614,19 @@ sniff_image (const guint8 *data,
     sniff_jpeg (data, length, sniff);
   else if (length >= sizeof png_signature && memcmp (data, png_signature, sizeof png_signature) == 0)
     sniff_png (data, length, sniff);
+  else if (length >= 6 && (memcmp (data, "GIF87a", 6) == 0 || memcmp (data, "GIF89a", 6) == 0))
+    sniff_gif (data, length, sniff);
+  else if (length >= 12 && memcmp (data, "RIFF", 4) == 0 && memcmp (data + 8, "WEBP", 4) == 0)
+    sniff_webp (data, length, sniff);
+  else if (is_heif (data, length))
+    sniff->format = FORMAT_HEIF;
 }
+
+typedef struct {
+  int size;
+  const Sniff *sniff;
+  gboolean refused;  /* the loader found a larger image than the header declares */
+} Decoding;
 
 /* The size of a @width × @height image scaled down to @size at most. */
 static void
@@ -439,14 +656,15 @@ on_size_prepared (GdkPixbufLoader *loader,
   int fit_width;
   int fit_height;
 
-  decoding->width = width;
-  decoding->height = height;
   if (width <= 0 || height <= 0)
     return;
-  if ((guint64) width * (guint64) height > MAX_PIXELS)
+  /* The header was checked against the bound: a loader that reads a
+   * larger size elsewhere is stopped before it allocates (a size of 0
+   * makes the JPEG, PNG and GIF loaders fail at once). */
+  if ((guint64) width > decoding->sniff->width || (guint64) height > decoding->sniff->height)
     {
-      /* The write in progress ends the decode. */
-      decoding->too_large = TRUE;
+      decoding->refused = TRUE;
+      gdk_pixbuf_loader_set_size (loader, 0, 0);
       return;
     }
   /* Before the orientation: the longest side is the same after it. A JPEG
@@ -456,19 +674,85 @@ on_size_prepared (GdkPixbufLoader *loader,
     gdk_pixbuf_loader_set_size (loader, fit_width, fit_height);
 }
 
+/* Numbers as text: a format macro cannot stand in a translatable string. */
+static char *
+number_text (guint64 number)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, number);
+}
+
 static GError *
 too_large_error (const char *key,
                  guint64     width,
                  guint64     height)
 {
-  /* Numbers as text: a format macro cannot stand in a translatable string. */
-  g_autofree char *width_text = g_strdup_printf ("%" G_GUINT64_FORMAT, width);
-  g_autofree char *height_text = g_strdup_printf ("%" G_GUINT64_FORMAT, height);
+  g_autofree char *width_text = number_text (width);
+  g_autofree char *height_text = number_text (height);
+  g_autofree char *megapixels = number_text (MT_PREVIEW_CACHE_MAX_PIXELS / 1000000);
 
   return g_error_new (MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_TOO_LARGE,
-                      /* Translators: the photo's name, then its width and height in pixels. */
-                      _("The photo “%s” could not be read: at %s × %s pixels it is larger than Mealtrace shows."),
-                      key, width_text, height_text);
+                      /* Translators: the photo's name, its width and height in
+                       * pixels, then the most megapixels Mealtrace decodes. */
+                      _("The photo “%s” is not shown: at %s × %s pixels it is larger than the %s megapixels Mealtrace decodes. Open it in an image viewer, or upload a smaller copy."),
+                      key, width_text, height_text, megapixels);
+}
+
+/* Refuses what is not a photo Mealtrace shows, or would take more memory
+ * than the bound, before any loader reads a byte of it. */
+static gboolean
+check_sniff (const Sniff  *sniff,
+             const char   *key,
+             GError      **error)
+{
+  const char *name = formats[sniff->format].name;
+
+  switch (sniff->format)
+    {
+    case FORMAT_NONE:
+      g_set_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_NOT_AN_IMAGE,
+                   _("The photo “%s” is not a JPEG, PNG, WebP or GIF image, the formats Mealtrace shows. Check that the object in S3 is a photo."),
+                   key);
+      return FALSE;
+    case FORMAT_HEIF:
+      g_set_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_NOT_AN_IMAGE,
+                   _("The photo “%s” is a HEIF image (HEIC or AVIF), which Mealtrace does not show. Convert it to JPEG to see it here."),
+                   key);
+      return FALSE;
+    case FORMAT_JPEG:
+    case FORMAT_PNG:
+    case FORMAT_GIF:
+    case FORMAT_WEBP:
+    default:
+      break;
+    }
+
+  if (sniff->truncated)
+    {
+      g_set_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_TRUNCATED,
+                   /* Translators: the photo's name, then its format, such as JPEG. */
+                   _("The photo “%s” could not be read: the %s file ends before its image does. It was probably cut short while being uploaded; upload it again."),
+                   key, name);
+      return FALSE;
+    }
+  if (sniff->width == 0 || sniff->height == 0)
+    {
+      g_autofree char *width_text = number_text (sniff->width);
+      g_autofree char *height_text = number_text (sniff->height);
+
+      g_set_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_CORRUPT,
+                   /* Translators: the photo's name, its format, then its width and height. */
+                   _("The photo “%s” could not be read: the %s file is damaged, its header gives an image of %s × %s pixels. Upload it again."),
+                   key, name, width_text, height_text);
+      return FALSE;
+    }
+  /* Each side first: their product could pass 64 bits. */
+  if (sniff->width > MT_PREVIEW_CACHE_MAX_PIXELS || sniff->height > MT_PREVIEW_CACHE_MAX_PIXELS ||
+      sniff->width * sniff->height > MT_PREVIEW_CACHE_MAX_PIXELS)
+    {
+      g_propagate_error (error, too_large_error (key, sniff->width, sniff->height));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static GdkTexture *
@@ -481,8 +765,8 @@ decode (GBytes        *bytes,
   g_autoptr(GdkPixbufLoader) loader = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GdkPixbuf) oriented = NULL;
-  Decoding decoding = { size, 0, 0, FALSE };
-  Sniff sniff = { NULL, FALSE, 0, 0 };
+  Sniff sniff = { FORMAT_NONE, FALSE, 0, 0 };
+  Decoding decoding = { size, &sniff, FALSE };
   GdkPixbuf *pixbuf;
   gsize length;
   const guint8 *data = g_bytes_get_data (bytes, &length);
@@ -493,29 +777,28 @@ decode (GBytes        *bytes,
   if (length == 0)
     {
       g_set_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_EMPTY,
-                   _("The photo “%s” could not be read: the object in S3 is empty."), key);
+                   _("The photo “%s” could not be read: the object in S3 is empty. Upload the photo again."), key);
       return NULL;
     }
 
   sniff_image (data, length, &sniff);
-  if (sniff.truncated)
-    {
-      g_set_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_TRUNCATED,
-                   /* Translators: the photo's name, then its format, such as JPEG. */
-                   _("The photo “%s” could not be read: the %s file ends before its image does. It was probably cut short while being uploaded."),
-                   key, sniff.format);
-      return NULL;
-    }
-  /* Each side first: their product could pass 64 bits. */
-  if (sniff.width > MAX_PIXELS || sniff.height > MAX_PIXELS || sniff.width * sniff.height > MAX_PIXELS)
-    {
-      g_propagate_error (error, too_large_error (key, sniff.width, sniff.height));
-      return NULL;
-    }
+  if (!check_sniff (&sniff, key, error))
+    return NULL;
 
-  loader = gdk_pixbuf_loader_new ();
+  /* The format's own loader: gdk-pixbuf's guess would hand the bytes to
+   * any loader installed (SVG, TIFF, TGA, ...). */
+  loader = gdk_pixbuf_loader_new_with_type (formats[sniff.format].loader, &local_error);
+  if (loader == NULL)
+    {
+      g_set_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_NOT_AN_IMAGE,
+                   /* Translators: the photo's name, its format twice, then the
+                   * image loader's own words. */
+                   _("The photo “%s” is a %s image, and this system has no image loader for %s (%s). Install gdk-pixbuf's loader for it (for WebP, webp-pixbuf-loader) to see it."),
+                   key, formats[sniff.format].name, formats[sniff.format].name, local_error->message);
+      return NULL;
+    }
   g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared), &decoding);
-  while (pos < length && !decoding.too_large)
+  while (pos < length && !decoding.refused)
     {
       gsize chunk = MIN (length - pos, CHUNK_SIZE);
 
@@ -526,16 +809,25 @@ decode (GBytes        *bytes,
     }
   /* A loader is closed in every case; its complaint then only matters
    * when everything before went well. */
-  if (pos == length && !decoding.too_large)
+  if (pos == length && !decoding.refused)
     gdk_pixbuf_loader_close (loader, &local_error);
   else
     gdk_pixbuf_loader_close (loader, NULL);
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
-  if (decoding.too_large)
+  if (decoding.refused)
     {
-      g_propagate_error (error, too_large_error (key, decoding.width, decoding.height));
+      g_set_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_CORRUPT,
+                   /* Translators: the photo's name, then its format. */
+                   _("The photo “%s” could not be read: the %s file holds a larger image than its header declares. Upload it again."),
+                   key, formats[sniff.format].name);
+      return NULL;
+    }
+  if (g_error_matches (local_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY))
+    {
+      g_set_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_TOO_LARGE,
+                   _("The photo “%s” could not be read: there is not enough memory to decode it. Close other applications, or open it in an image viewer."), key);
       return NULL;
     }
   pixbuf = local_error == NULL ? gdk_pixbuf_loader_get_pixbuf (loader) : NULL;
@@ -543,10 +835,12 @@ decode (GBytes        *bytes,
     oriented = gdk_pixbuf_apply_embedded_orientation (pixbuf);
   if (oriented == NULL)
     {
-      g_set_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_NOT_AN_IMAGE,
-                   /* Translators: the photo's name, then why the image loader refused it. */
-                   _("The photo “%s” is not an image GTK can read: %s"),
-                   key, local_error != NULL ? local_error->message : _("the image loader found no picture in it."));
+      g_set_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_CORRUPT,
+                   /* Translators: the photo's name, its format, then why the
+                    * image loader refused it. */
+                   _("The photo “%s” could not be read: the %s file is damaged (%s). Upload it again."),
+                   key, formats[sniff.format].name,
+                   local_error != NULL ? local_error->message : _("the image loader found no picture in it"));
       return NULL;
     }
 
@@ -559,7 +853,7 @@ decode (GBytes        *bytes,
       if (scaled == NULL)
         {
           g_set_error (error, MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_TOO_LARGE,
-                       _("The photo “%s” could not be read: there is not enough memory to scale it."), key);
+                       _("The photo “%s” could not be read: there is not enough memory to scale it. Close other applications, or open it in an image viewer."), key);
           return NULL;
         }
       g_object_unref (oriented);

@@ -6,6 +6,14 @@
  * 4 bytes a pixel) would pass the cache's bound. Requests for the same photo
  * at the same size share one fetch. Failures are not cached: the next
  * request for the photo fetches it again.
+ *
+ * Photos are untrusted input. An object larger than
+ * MT_PREVIEW_CACHE_MAX_OBJECT_SIZE is refused before its body is read (or,
+ * sent with no length, as soon as it passes the cap). Only JPEG, PNG, WebP
+ * and GIF are decoded, each by its own loader chosen from the file's
+ * signature, never by guessing; the size an image's header declares is
+ * checked before any loader sees it, so that a small file declaring a huge
+ * image (a decompression bomb) is refused without being decoded.
  */
 #pragma once
 
@@ -20,9 +28,10 @@ G_BEGIN_DECLS
 typedef enum {
   MT_PREVIEW_ERROR_NO_CLIENT,    /* no S3 client to fetch photos with */
   MT_PREVIEW_ERROR_EMPTY,        /* the object has no bytes */
-  MT_PREVIEW_ERROR_TRUNCATED,    /* a JPEG or PNG that ends before its image does */
-  MT_PREVIEW_ERROR_NOT_AN_IMAGE, /* bytes no image loader can decode */
+  MT_PREVIEW_ERROR_TRUNCATED,    /* a photo that ends before its image does */
+  MT_PREVIEW_ERROR_NOT_AN_IMAGE, /* not a JPEG, PNG, WebP or GIF (or no loader for it) */
   MT_PREVIEW_ERROR_TOO_LARGE,    /* more pixels than Mealtrace decodes */
+  MT_PREVIEW_ERROR_CORRUPT,      /* a photo whose header or data is damaged */
 } MtPreviewError;
 
 GQuark mt_preview_error_quark (void);
@@ -30,6 +39,11 @@ GQuark mt_preview_error_quark (void);
 /* The largest object fetched for a preview; a larger one fails with
  * MT_S3_ERROR_TOO_LARGE. */
 #define MT_PREVIEW_CACHE_MAX_OBJECT_SIZE (25 * 1024 * 1024)
+
+/* The most pixels a photo may declare: decoded at 4 bytes a pixel, a
+ * larger one would take more than 512 MB. A larger one fails with
+ * MT_PREVIEW_ERROR_TOO_LARGE before it is decoded. */
+#define MT_PREVIEW_CACHE_MAX_PIXELS (128 * 1000 * 1000)
 
 #define MT_TYPE_PREVIEW_CACHE (mt_preview_cache_get_type ())
 
