@@ -162,7 +162,8 @@ struct _MtLangfuseClient
 
   char *base_url;      /* without a trailing slash */
   char *authorization; /* "Basic …" */
-  char *secret_key;    /* only to keep it out of messages */
+  char *public_key;    /* the keys: only to keep them out of messages */
+  char *secret_key;
   MtHttp *http;
   MtRateLimit *rate;
   MtLangfuseApi detected;
@@ -205,6 +206,7 @@ mt_langfuse_client_finalize (GObject *object)
 
   g_free (self->base_url);
   wipe_string (self->authorization);
+  g_free (self->public_key);
   wipe_string (self->secret_key);
   g_clear_object (&self->http);
   g_clear_pointer (&self->rate, mt_rate_limit_free);
@@ -358,10 +360,11 @@ mt_langfuse_client_new (const char  *base_url,
   scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
   if (uri == NULL || scheme == NULL || g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0' ||
       (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0) ||
-      g_uri_get_query (uri) != NULL || g_uri_get_userinfo (uri) != NULL)
+      g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL || g_uri_get_userinfo (uri) != NULL)
     {
-      /* Never say back a URL with credentials in it. */
-      if (base_url != NULL && strchr (base_url, '@') == NULL)
+      /* Never say back a URL that may have a key in it: in its user
+       * part, its query or its fragment. */
+      if (base_url != NULL && strpbrk (base_url, "@?#") == NULL)
         g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_INVALID,
                      _("“%s” is not a Langfuse URL. Set LANGFUSE_BASE_URL to one such as https://cloud.langfuse.com."),
                      base_url);
@@ -378,6 +381,7 @@ mt_langfuse_client_new (const char  *base_url,
   pair = g_strconcat (public_key, ":", secret_key, NULL);
   encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
   self->authorization = g_strconcat ("Basic ", encoded, NULL);
+  self->public_key = g_strdup (public_key);
   self->secret_key = g_strdup (secret_key);
   memset (pair, 0, strlen (pair));
   memset (encoded, 0, strlen (encoded));
@@ -748,7 +752,8 @@ retry_after_of (SoupMessageHeaders *headers,
 }
 
 /* A message from the server, fit to show: short, one line, and with
- * nothing of the keys in it. */
+ * nothing of the keys in it (the public key neither: it is half of the
+ * credentials). */
 static char *
 scrub (MtLangfuseClient *self,
        GBytes           *body)
@@ -774,6 +779,8 @@ scrub (MtLangfuseClient *self,
     *cut = '\0';
   out = g_string_new (text);
   g_string_replace (out, self->secret_key, "…", 0);
+  if (self->public_key[0] != '\0')
+    g_string_replace (out, self->public_key, "…", 0);
   g_string_replace (out, self->authorization + strlen ("Basic "), "…", 0);
   g_strdelimit (out->str, "\r\n\t", ' ');
   if (g_utf8_strlen (out->str, -1) > 200)
