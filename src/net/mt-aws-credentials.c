@@ -326,6 +326,25 @@ credentials_from (const char  *key_id,
   return mt_aws_credentials_new (key_id, secret, token, where);
 }
 
+/* Whether a wrong region is safe to say back: a misspelt name, not a key
+ * pasted in its place or a line run into the next one of the file. Keys
+ * are long runs of letters and digits, with / + = in secrets and tokens. */
+static gboolean
+could_be_region (const char *value)
+{
+  guint run = 0;
+
+  if (strlen (value) > 32 || strpbrk (value, "=/+") != NULL)
+    return FALSE;
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      run = g_ascii_isalnum (*p) ? run + 1 : 0;
+      if (run >= 16)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 mt_aws_region_is_valid (const char *region)
 {
@@ -440,9 +459,14 @@ mt_aws_settings_load (const char * const  *environ,
     }
   if (!mt_aws_region_is_valid (value))
     {
-      g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
-                   _("“%s” (from %s) is not an AWS region. Use a name such as ap-southeast-1."),
-                   value, settings->region_source);
+      if (could_be_region (value))
+        g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
+                     _("“%s” (from %s) is not an AWS region. Use a name such as ap-southeast-1."),
+                     value, settings->region_source);
+      else
+        g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
+                     _("The region from %s is not an AWS region. Use a name such as ap-southeast-1."),
+                     settings->region_source);
       return NULL;
     }
   settings->region = g_strdup (value);
