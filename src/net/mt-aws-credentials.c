@@ -574,11 +574,18 @@ mt_s3_endpoint_new (const char  *endpoint_url,
 
     if (uri == NULL || scheme == NULL || host == NULL || host[0] == '\0' ||
         (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0) ||
-        g_uri_get_query (uri) != NULL || g_uri_get_userinfo (uri) != NULL)
+        g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL || g_uri_get_userinfo (uri) != NULL)
       {
-        g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
-                     _("“%s” is not an endpoint URL. Write it as https://host[:port][/path]."),
-                     endpoint_url);
+        /* Never say back a URL that may have a key in it: in its user
+         * part, its query or its fragment. */
+        if (strpbrk (endpoint_url, "@?#") == NULL)
+          g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
+                       _("“%s” is not an endpoint URL. Write it as https://host[:port][/path]."),
+                       endpoint_url);
+        else
+          g_set_error_literal (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
+                               _("The endpoint URL is not one Mealtrace can use: keys belong in the AWS credentials, "
+                                 "not in the URL, and it has no query or fragment. Write it as https://host[:port][/path]."));
         return NULL;
       }
     port = g_uri_get_port (uri);
