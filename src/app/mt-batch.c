@@ -526,12 +526,29 @@ write_exports (MtMatchResult  *result,
       g_clear_error (error);
       g_propagate_error (error, g_steal_pointer (&json_error));
     }
-  if (!json_ok || !csv_ok)
-    return FALSE;
-  g_print ("\n%s\n", _("Exports:"));
-  g_print ("  JSON: %s\n", json_path);
-  g_print ("  CSV:  %s\n", csv_path);
-  return TRUE;
+  /* What was written, even when the other was not. */
+  if (json_ok || csv_ok)
+    g_print ("\n%s\n", _("Exports:"));
+  if (json_ok)
+    g_print ("  JSON: %s\n", json_path);
+  if (csv_ok)
+    g_print ("  CSV:  %s\n", csv_path);
+  if (json_ok && csv_ok)
+    return TRUE;
+  /* Stopped while writing: say which file is there and which is not. */
+  if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_clear_error (error);
+      if (json_ok)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                     _("Interrupted: the JSON export was written (%s); the CSV export was not."), json_path);
+      else if (csv_ok)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                     _("Interrupted: the CSV export was written (%s); the JSON export was not."), csv_path);
+      else
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Interrupted: nothing was written."));
+    }
+  return FALSE;
 }
 
 /* Validates what the options say; a usage error otherwise. */
