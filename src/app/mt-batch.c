@@ -523,6 +523,11 @@ write_exports (MtMatchResult  *result,
   g_object_unref (json_done);
   if (!json_ok)
     {
+      /* Both failed: the CSV's reason is said here, the JSON's by the
+       * caller. */
+      if (!csv_ok && !g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          !g_error_matches (json_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        print_error ((*error)->message);
       g_clear_error (error);
       g_propagate_error (error, g_steal_pointer (&json_error));
     }
