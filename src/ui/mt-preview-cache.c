@@ -9,6 +9,9 @@
 
 #include "mt-preview-cache.h"
 
+/* The most memory a decode may take: MT_PREVIEW_CACHE_MAX_PIXELS at 4
+ * bytes a pixel. */
+#define MAX_DECODE_BYTES ((guint64) MT_PREVIEW_CACHE_MAX_PIXELS * 4)
 /* The loader is fed this much at a time, so that a decode can stop early. */
 #define CHUNK_SIZE (64 * 1024)
 
@@ -317,6 +320,9 @@ typedef struct {
    * more. 0: not declared. */
   guint64 width;
   guint64 height;
+  /* What a decoder holds besides the pixels, in bytes: a progressive
+   * JPEG's coefficients, all of them, whatever the output's scale. */
+  guint64 buffer_bytes;
 } Sniff;
 
 static guint32
@@ -358,6 +364,46 @@ is_jpeg_sof (guint8 marker)
   return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
 }
 
+static gboolean
+is_jpeg_progressive (guint8 marker)
+{
+  return marker == 0xC2 || marker == 0xC6 || marker == 0xCA || marker == 0xCE;
+}
+
+/* libjpeg decodes a progressive JPEG into a buffer of every component's
+ * DCT coefficients (64 of 2 bytes an 8 × 8 block) before it scales a
+ * row: for a full-resolution colour image, 6 bytes a pixel. @frame is the
+ * frame header's body. */
+static guint64
+jpeg_coefficient_bytes (const guint8 *frame,
+                        gsize         length,
+                        guint64       width,
+                        guint64       height)
+{
+  guint components = length > 5 ? frame[5] : 0;
+  guint max_h = 1;
+  guint max_v = 1;
+  guint64 bytes = 0;
+
+  if (length < 6 + 3 * (gsize) components)
+    return 0;
+  for (guint i = 0; i < components; i++)
+    {
+      max_h = MAX (max_h, frame[7 + 3 * i] >> 4);
+      max_v = MAX (max_v, frame[7 + 3 * i] & 0x0F);
+    }
+  for (guint i = 0; i < components; i++)
+    {
+      guint h = MAX (frame[7 + 3 * i] >> 4, 1);
+      guint v = MAX (frame[7 + 3 * i] & 0x0F, 1);
+      guint64 blocks_wide = (width * h + 8 * max_h - 1) / (8 * max_h);
+      guint64 blocks_high = (height * v + 8 * max_v - 1) / (8 * max_v);
+
+      bytes += blocks_wide * blocks_high * 64 * 2;
+    }
+  return bytes;
+}
+
 /* Follows the marker segments to the first scan as libjpeg does (bytes
  * between segments skipped, the first frame header the one that counts),
  * then looks for the end of the image. */
@@ -395,9 +441,13 @@ sniff_jpeg (const guint8 *data,
         break;
       if (is_jpeg_sof (marker) && segment >= 7 && !have_frame)
         {
+          guint64 width = ((guint64) data[pos + 5] << 8) | data[pos + 6];
+          guint64 height = ((guint64) data[pos + 3] << 8) | data[pos + 4];
+
           have_frame = TRUE;
-          declare (sniff, ((guint64) data[pos + 5] << 8) | data[pos + 6],
-                   ((guint64) data[pos + 3] << 8) | data[pos + 4]);
+          declare (sniff, width, height);
+          if (is_jpeg_progressive (marker))
+            sniff->buffer_bytes = jpeg_coefficient_bytes (data + pos + 2, segment - 2, width, height);
         }
       pos += segment;
       if (marker == 0xDA)
@@ -688,13 +738,13 @@ too_large_error (const char *key,
 {
   g_autofree char *width_text = number_text (width);
   g_autofree char *height_text = number_text (height);
-  g_autofree char *megapixels = number_text (MT_PREVIEW_CACHE_MAX_PIXELS / 1000000);
+  g_autofree char *megabytes = number_text (MAX_DECODE_BYTES / 1000000);
 
   return g_error_new (MT_PREVIEW_ERROR, MT_PREVIEW_ERROR_TOO_LARGE,
                       /* Translators: the photo's name, its width and height in
-                       * pixels, then the most megapixels Mealtrace decodes. */
-                      _("The photo “%s” is not shown: at %s × %s pixels it is larger than the %s megapixels Mealtrace decodes. Open it in an image viewer, or upload a smaller copy."),
-                      key, width_text, height_text, megapixels);
+                       * pixels, then the most memory Mealtrace decodes a photo in. */
+                      _("The photo “%s” is not shown: at %s × %s pixels it would take more than the %s MB of memory Mealtrace gives a photo. Open it in an image viewer, or upload a smaller copy."),
+                      key, width_text, height_text, megabytes);
 }
 
 /* Refuses what is not a photo Mealtrace shows, or would take more memory
@@ -747,7 +797,7 @@ check_sniff (const Sniff  *sniff,
     }
   /* Each side first: their product could pass 64 bits. */
   if (sniff->width > MT_PREVIEW_CACHE_MAX_PIXELS || sniff->height > MT_PREVIEW_CACHE_MAX_PIXELS ||
-      sniff->width * sniff->height > MT_PREVIEW_CACHE_MAX_PIXELS)
+      MAX (sniff->width * sniff->height * 4, sniff->buffer_bytes) > MAX_DECODE_BYTES)
     {
       g_propagate_error (error, too_large_error (key, sniff->width, sniff->height));
       return FALSE;
@@ -765,7 +815,7 @@ decode (GBytes        *bytes,
   g_autoptr(GdkPixbufLoader) loader = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GdkPixbuf) oriented = NULL;
-  Sniff sniff = { FORMAT_NONE, FALSE, 0, 0 };
+  Sniff sniff = { FORMAT_NONE, FALSE, 0, 0, 0 };
   Decoding decoding = { size, &sniff, FALSE };
   GdkPixbuf *pixbuf;
   gsize length;

@@ -40,9 +40,10 @@ GQuark mt_preview_error_quark (void);
  * MT_S3_ERROR_TOO_LARGE. */
 #define MT_PREVIEW_CACHE_MAX_OBJECT_SIZE (25 * 1024 * 1024)
 
-/* The most pixels a photo may declare: decoded at 4 bytes a pixel, a
- * larger one would take more than 512 MB. A larger one fails with
- * MT_PREVIEW_ERROR_TOO_LARGE before it is decoded. */
+/* The most pixels a photo may declare. A decode may take 4 bytes for
+ * each (512 MB): a photo whose decoder would need more (its pixels, or a
+ * progressive JPEG's coefficients) fails with MT_PREVIEW_ERROR_TOO_LARGE
+ * before it is decoded. */
 #define MT_PREVIEW_CACHE_MAX_PIXELS (128 * 1000 * 1000)
 
 #define MT_TYPE_PREVIEW_CACHE (mt_preview_cache_get_type ())

@@ -7,7 +7,7 @@ change them:
     python3 tests/data/images/make-images.py
 
 ok.*        small, valid photos of each format Mealtrace shows
-bomb*       headers that declare more pixels than Mealtrace decodes
+bomb*       headers that declare more than Mealtrace decodes
 truncated.* valid photos cut short
 the rest    what a photo object must not be taken for: empty, random,
             text, SVG, BMP, HEIF, and PNGs and a JPEG that are damaged
@@ -86,6 +86,17 @@ ok_jpeg = jpeg(16, 8)
 write("ok.jpg", ok_jpeg)
 # The same image's bytes, its frame header declaring 65500 × 65500.
 write("bomb.jpg", jpeg(65500, 65500))
+# A progressive colour JPEG of 10000 × 10000, every component at full
+# resolution: fewer pixels than the bound, but libjpeg would hold all
+# 600 MB of their coefficients. Its first scan (the DC of the three
+# components) is a few bytes of zero differences.
+progressive = (b"\xFF\xD8" + jpeg_segment(0xDB, b"\x00" + bytes([16] * 64))
+               + jpeg_segment(0xC2, struct.pack(">BHHB", 8, 10000, 10000, 3)
+                              + b"\x01\x11\x00\x02\x11\x00\x03\x11\x00")
+               + jpeg_segment(0xC4, b"\x00" + bytes([1] + [0] * 15) + bytes([0]))
+               + jpeg_segment(0xDA, b"\x03\x01\x00\x02\x00\x03\x00\x00\x00\x00")
+               + bytes(64) + b"\xFF\xD9")
+write("bomb-progressive.jpg", progressive)
 # A scan with no frame header before it.
 write("no-frame.jpg", jpeg(16, 8, sof=False))
 # Cut in the middle of the scan.
