@@ -10,6 +10,9 @@ MT_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config gettext
 # python3-botocore (AWS's own signer) that of the SigV4 one.
 # The window's tests run in a real X display (Xvfb) with a session bus.
 MT_TEST_PACKAGES="python3 python3-botocore xvfb xauth dbus-daemon"
+# And to fuzz (build-aux/fuzz): clang with libFuzzer and the sanitizers'
+# runtimes.
+MT_FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
 # Runs a command with a virtual display and a session bus of its own, as
 # the window's tests need.

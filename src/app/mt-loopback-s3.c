@@ -185,7 +185,6 @@ check_signature (MtLoopbackS3          *self,
   g_autofree char *presigned_signature = query_value (raw_query, "X-Amz-Signature");
   g_autofree char *credential = NULL, *signed_headers = NULL, *signature = NULL, *amz_date = NULL;
   g_autofree char *token = NULL, *expires_text = NULL;
-  g_autofree char *encoded_path = NULL;
   g_auto(GStrv) scope = NULL;
   g_autoptr(MtSigv4Request) request = NULL;
   g_autoptr(MtSigv4Result) result = NULL;

@@ -53,8 +53,8 @@ typedef struct {
   char *endpoint_source; /* "AWS_ENDPOINT_URL_S3" or "AWS_ENDPOINT_URL" */
 } MtAwsSettings;
 
-/* @environ as from g_get_environ(); %NULL means the process's own. */
-MtAwsSettings    *mt_aws_settings_load                 (const char * const *environ,
+/* @envp as from g_get_environ(); %NULL means the process's own. */
+MtAwsSettings    *mt_aws_settings_load                 (const char * const *envp,
                                                         GError            **error);
 void              mt_aws_settings_free                 (MtAwsSettings     *settings);
 

@@ -529,7 +529,7 @@ wait_before_sending (MtHttp *self)
 static void
 pump (MtHttp *self)
 {
-  g_autoptr(MtHttp) hold = g_object_ref (self);
+  g_autoptr(MtHttp) hold G_GNUC_UNUSED = g_object_ref (self);
 
   while (self->in_flight < places (self) && !g_queue_is_empty (&self->waiting))
     {

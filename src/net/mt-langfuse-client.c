@@ -87,10 +87,10 @@ wipe_string (char *text)
 }
 
 static const char *
-getenv_nonempty (const char * const *environ,
+getenv_nonempty (const char * const *envp,
                  const char         *name)
 {
-  const char *value = g_environ_getenv ((char **) environ, name);
+  const char *value = g_environ_getenv ((char **) envp, name);
 
   return value != NULL && value[0] != '\0' ? value : NULL;
 }
@@ -108,7 +108,7 @@ mt_langfuse_settings_free (MtLangfuseSettings *settings)
 }
 
 MtLangfuseSettings *
-mt_langfuse_settings_load (const char * const  *environ,
+mt_langfuse_settings_load (const char * const  *envp,
                            GError             **error)
 {
   g_auto(GStrv) own_environ = NULL;
@@ -116,11 +116,11 @@ mt_langfuse_settings_load (const char * const  *environ,
   const char *names[] = { "LANGFUSE_BASE_URL", "LANGFUSE_HOST" };
   const char *value;
 
-  if (environ == NULL)
-    environ = (const char * const *) (own_environ = g_get_environ ());
+  if (envp == NULL)
+    envp = (const char * const *) (own_environ = g_get_environ ());
 
   for (guint i = 0; i < G_N_ELEMENTS (names) && settings->base_url == NULL; i++)
-    if ((value = getenv_nonempty (environ, names[i])) != NULL)
+    if ((value = getenv_nonempty (envp, names[i])) != NULL)
       {
         settings->base_url = g_strdup (value);
         settings->base_url_source = g_strdup (names[i]);
@@ -131,7 +131,7 @@ mt_langfuse_settings_load (const char * const  *environ,
       settings->base_url_source = g_strdup ("default");
     }
 
-  value = getenv_nonempty (environ, "MEALTRACE_LANGFUSE_API");
+  value = getenv_nonempty (envp, "MEALTRACE_LANGFUSE_API");
   if (value != NULL && !mt_langfuse_api_from_string (value, &settings->api))
     {
       g_set_error (error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_INVALID,
@@ -140,8 +140,8 @@ mt_langfuse_settings_load (const char * const  *environ,
     }
 
   /* Spaces around a key are a copying slip, never part of it. */
-  settings->public_key = g_strdup (getenv_nonempty (environ, "LANGFUSE_PUBLIC_KEY"));
-  settings->secret_key = g_strdup (getenv_nonempty (environ, "LANGFUSE_SECRET_KEY"));
+  settings->public_key = g_strdup (getenv_nonempty (envp, "LANGFUSE_PUBLIC_KEY"));
+  settings->secret_key = g_strdup (getenv_nonempty (envp, "LANGFUSE_SECRET_KEY"));
   if (settings->public_key != NULL && g_strstrip (settings->public_key)[0] == '\0')
     g_clear_pointer (&settings->public_key, g_free);
   if (settings->secret_key != NULL && g_strstrip (settings->secret_key)[0] == '\0')

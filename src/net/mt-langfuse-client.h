@@ -61,7 +61,7 @@ typedef struct {
   MtLangfuseApi api;     /* MEALTRACE_LANGFUSE_API, else auto */
 } MtLangfuseSettings;
 
-MtLangfuseSettings *mt_langfuse_settings_load (const char * const *environ,
+MtLangfuseSettings *mt_langfuse_settings_load (const char * const *envp,
                                                GError            **error);
 void          mt_langfuse_settings_free   (MtLangfuseSettings *settings);
 
