@@ -7,6 +7,7 @@
 
 #include "mt-config.h"
 #include "mt-demo.h"
+#include "mt-text.h"
 #include "mt-time.h"
 
 G_DEFINE_QUARK (mt-config-error-quark, mt_config_error)
@@ -373,7 +374,7 @@ as_environ (Layers     *layers,
   GStrvBuilder *builder = g_strv_builder_new ();
   GHashTableIter iter;
   gpointer key, value;
-  char **environ;
+  char **envp;
 
   g_hash_table_iter_init (&iter, layers->values);
   while (g_hash_table_iter_next (&iter, &key, &value))
@@ -386,9 +387,9 @@ as_environ (Layers     *layers,
       g_strv_builder_add (builder, entry);
       memset (entry, 0, strlen (entry));
     }
-  environ = g_strv_builder_end (builder);
+  envp = g_strv_builder_end (builder);
   g_strv_builder_unref (builder);
-  return environ;
+  return envp;
 }
 
 static gboolean
@@ -397,7 +398,7 @@ load_layers (Layers                *layers,
              GError               **error)
 {
   g_auto(GStrv) own_environ = NULL;
-  const char * const *environ = sources != NULL ? sources->environ : NULL;
+  const char * const *envp = sources != NULL ? sources->environ : NULL;
 
   layers->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) wipe_free);
   layers->origins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -406,16 +407,16 @@ load_layers (Layers                *layers,
   read_settings (layers, sources != NULL ? sources->settings : NULL);
   if (!read_dotenv (layers, sources, error))
     return FALSE;
-  if (environ == NULL)
-    environ = (const char * const *) (own_environ = g_get_environ ());
-  for (guint i = 0; environ[i] != NULL; i++)
+  if (envp == NULL)
+    envp = (const char * const *) (own_environ = g_get_environ ());
+  for (guint i = 0; envp[i] != NULL; i++)
     {
-      const char *equals = strchr (environ[i], '=');
+      const char *equals = strchr (envp[i], '=');
       g_autofree char *name = NULL;
 
       if (equals == NULL)
         continue;
-      name = g_strndup (environ[i], equals - environ[i]);
+      name = g_strndup (envp[i], equals - envp[i]);
       layer (layers, name, equals + 1, _("the environment"));
     }
   if (sources != NULL && sources->options != NULL)
@@ -504,12 +505,13 @@ load_common (MtConfig  *config,
   if (value != NULL)
     {
       g_autofree char *which = named (layers, MT_CONFIG_MAX_GAP);
+      g_autofree char *shown = mt_text_quote (value, -1, MT_TEXT_QUOTE_MAX);
 
       if (parse_seconds (value, 0, MAX_GAP_SECONDS, &number))
         config->max_gap_ms = (gint64) number * 1000;
       else
         g_ptr_array_add (problems, g_strdup_printf (_("%s is “%s”; it must be a number of seconds, such as 3600."),
-                                                    which, value));
+                                                    which, shown));
     }
 
   config->url_lifetime = DEFAULT_URL_LIFETIME;
@@ -517,12 +519,13 @@ load_common (MtConfig  *config,
   if (value != NULL)
     {
       g_autofree char *which = named (layers, MT_CONFIG_URL_LIFETIME);
+      g_autofree char *shown = mt_text_quote (value, -1, MT_TEXT_QUOTE_MAX);
 
       if (parse_seconds (value, 1, MAX_URL_LIFETIME, &number))
         config->url_lifetime = (guint) number;
       else
         g_ptr_array_add (problems, g_strdup_printf (_("%s is “%s”; it must be from 1 to 604800 seconds (7 days)."),
-                                                    which, value));
+                                                    which, shown));
     }
 
   config->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
@@ -530,11 +533,12 @@ load_common (MtConfig  *config,
   if (value != NULL)
     {
       g_autofree char *which = named (layers, MT_CONFIG_MAX_IN_FLIGHT);
+      g_autofree char *shown = mt_text_quote (value, -1, MT_TEXT_QUOTE_MAX);
 
       if (parse_seconds (value, 1, MAX_MAX_IN_FLIGHT, &number))
         config->max_in_flight = (guint) number;
       else
-        g_ptr_array_add (problems, g_strdup_printf (_("%s is “%s”; it must be from 1 to 64."), which, value));
+        g_ptr_array_add (problems, g_strdup_printf (_("%s is “%s”; it must be from 1 to 64."), which, shown));
     }
 
   config->langfuse_api = MT_LANGFUSE_API_AUTO;
@@ -542,8 +546,9 @@ load_common (MtConfig  *config,
   if (value != NULL && !mt_langfuse_api_from_string (value, &config->langfuse_api))
     {
       g_autofree char *which = named (layers, MT_CONFIG_LANGFUSE_API);
+      g_autofree char *shown = mt_text_quote (value, -1, MT_TEXT_QUOTE_MAX);
 
-      g_ptr_array_add (problems, g_strdup_printf (_("%s is “%s”; it may be auto, v2 or v1."), which, value));
+      g_ptr_array_add (problems, g_strdup_printf (_("%s is “%s”; it may be auto, v2 or v1."), which, shown));
     }
 }
 
@@ -598,7 +603,7 @@ mt_config_load (const MtConfigSources  *sources,
   g_autoptr(GError) aws_error = NULL;
   g_autoptr(GError) langfuse_error = NULL;
   g_autoptr(MtLangfuseSettings) langfuse = NULL;
-  g_auto(GStrv) environ = NULL;
+  g_auto(GStrv) envp = NULL;
   const char *value;
 
   if (!load_layers (&layers, sources, error))
@@ -606,7 +611,7 @@ mt_config_load (const MtConfigSources  *sources,
       layers_clear (&layers);
       return NULL;
     }
-  environ = as_environ (&layers, MT_CONFIG_LANGFUSE_API);
+  envp = as_environ (&layers, MT_CONFIG_LANGFUSE_API);
 
   if (g_hash_table_lookup (layers.values, MT_CONFIG_LANGFUSE_PUBLIC_KEY) == NULL)
     g_ptr_array_add (missing, g_strdup (_("LANGFUSE_PUBLIC_KEY: the Langfuse project’s public key (pk-lf-…)")));
@@ -615,7 +620,7 @@ mt_config_load (const MtConfigSources  *sources,
   if (g_hash_table_lookup (layers.values, MT_CONFIG_BUCKET) == NULL)
     g_ptr_array_add (missing, g_strdup (_("MEALTRACE_S3_BUCKET: the S3 bucket that holds the meal images")));
 
-  aws = mt_aws_settings_load ((const char * const *) environ, &aws_error);
+  aws = mt_aws_settings_load ((const char * const *) envp, &aws_error);
   if (aws == NULL)
     {
       if (g_error_matches (aws_error, MT_AWS_ERROR, MT_AWS_ERROR_NO_CREDENTIALS))
@@ -629,7 +634,7 @@ mt_config_load (const MtConfigSources  *sources,
   /* The Langfuse keys were checked above; the URL and the generation here. */
   if (missing->len == 0 || g_hash_table_lookup (layers.values, MT_CONFIG_LANGFUSE_PUBLIC_KEY) != NULL)
     {
-      langfuse = mt_langfuse_settings_load ((const char * const *) environ, &langfuse_error);
+      langfuse = mt_langfuse_settings_load ((const char * const *) envp, &langfuse_error);
       if (langfuse == NULL && !g_error_matches (langfuse_error, MT_LANGFUSE_ERROR, MT_LANGFUSE_ERROR_NOT_CONFIGURED))
         g_ptr_array_add (invalid, g_strdup (langfuse_error->message));
     }
@@ -713,13 +718,13 @@ mt_config_load_origins (const MtConfigSources  *sources,
   if (!g_hash_table_contains (layers.values, MT_CONFIG_AWS_ACCESS_KEY_ID) &&
       !g_hash_table_contains (layers.values, MT_CONFIG_AWS_SECRET_ACCESS_KEY))
     {
-      g_auto(GStrv) environ = as_environ (&layers, NULL);
-      g_autoptr(MtAwsSettings) aws = mt_aws_settings_load ((const char * const *) environ, NULL);
+      g_auto(GStrv) envp = as_environ (&layers, NULL);
+      g_autoptr(MtAwsSettings) aws = mt_aws_settings_load ((const char * const *) envp, NULL);
 
       if (aws != NULL)
         record_profile_origins (&layers, aws->credentials);
-      for (guint i = 0; environ[i] != NULL; i++)
-        memset (environ[i], 0, strlen (environ[i]));
+      for (guint i = 0; envp[i] != NULL; i++)
+        memset (envp[i], 0, strlen (envp[i]));
     }
 
   origins = g_hash_table_ref (layers.origins);

@@ -9,6 +9,7 @@
 #include "mt-match-summary.h"
 #include "mt-matcher.h"
 #include "mt-pair.h"
+#include "mt-text.h"
 #include "mt-time.h"
 #include "mt-trace.h"
 #include "mt-user-result.h"

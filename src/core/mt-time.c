@@ -5,6 +5,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "mt-text.h"
 #include "mt-time.h"
 
 G_DEFINE_QUARK (mt-time-error-quark, mt_time_error)
@@ -89,9 +90,11 @@ read_digits (const char **p, int n, int *out)
 static gboolean
 invalid (const char *text, GError **error)
 {
+  g_autofree char *quoted = mt_text_quote (text, -1, MT_TEXT_QUOTE_MAX);
+
   g_set_error (error, MT_TIME_ERROR, MT_TIME_ERROR_INVALID,
                _("“%s” is not a date and time. Write it as ISO 8601, for example 2025-01-31T16:25:00+07:00."),
-               text);
+               quoted);
   return FALSE;
 }
 
@@ -105,7 +108,7 @@ mt_time_parse_iso8601 (const char  *text,
   int year, month, day, hour = 0, minute = 0, second = 0, msec = 0;
   gboolean has_offset = FALSE;
   int offset_s = 0;
-  gint64 days;
+  gint64 days, ms;
 
   g_return_val_if_fail (text != NULL, FALSE);
   g_return_val_if_fail (out_ms != NULL, FALSE);
@@ -198,9 +201,11 @@ mt_time_parse_iso8601 (const char  *text,
 
       if (default_zone == NULL)
         {
+          g_autofree char *quoted = mt_text_quote (text, -1, MT_TEXT_QUOTE_MAX);
+
           g_set_error (error, MT_TIME_ERROR, MT_TIME_ERROR_NEEDS_ZONE,
                        _("“%s” has no time zone. Add one, for example Z or +07:00."),
-                       text);
+                       quoted);
           return FALSE;
         }
       civil_from_days (days, &y, &m, &d);
@@ -208,11 +213,17 @@ mt_time_parse_iso8601 (const char  *text,
       dt = g_date_time_new (default_zone, (int) y, m, d, hour, minute, MIN (second, 59));
       if (dt == NULL)
         return invalid (text, error);
-      *out_ms = (g_date_time_to_unix (dt) + (second == 60)) * 1000 + msec;
-      return TRUE;
+      ms = (g_date_time_to_unix (dt) + (second == 60)) * 1000 + msec;
     }
+  else
+    ms = ((days * 86400 + hour * 3600 + minute * 60 + second) - offset_s) * G_GINT64_CONSTANT (1000) + msec;
 
-  *out_ms = ((days * 86400 + hour * 3600 + minute * 60 + second) - offset_s) * G_GINT64_CONSTANT (1000) + msec;
+  /* An instant that some zone would put before year 1 or after 9999 has
+   * no ISO 8601 form of four-digit years: it is written nowhere, and read
+   * from nowhere either. */
+  if (ms < days_from_civil (1, 1, 2) * MS_PER_DAY || ms >= days_from_civil (9999, 12, 31) * MS_PER_DAY)
+    return invalid (text, error);
+  *out_ms = ms;
   return TRUE;
 }
 
@@ -426,6 +437,7 @@ mt_time_zone_new (const char  *spec,
                   GError     **error)
 {
   g_autofree char *s = NULL;
+  g_autofree char *quoted = NULL;
   const char *offset = NULL;
   int seconds;
   GTimeZone *zone;
@@ -453,9 +465,10 @@ mt_time_zone_new (const char  *spec,
         return zone;
     }
 
+  quoted = mt_text_quote (s, -1, MT_TEXT_QUOTE_MAX);
   g_set_error (error, MT_TIME_ERROR, MT_TIME_ERROR_UNKNOWN_ZONE,
                _("“%s” is not a time zone. Use an offset such as +07:00 or a name such as Asia/Ho_Chi_Minh."),
-               s);
+               quoted);
   return NULL;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mt-aws-credentials.h"
+#include "mt-text.h"
 
 G_DEFINE_QUARK (mt-aws-error-quark, mt_aws_error)
 
@@ -262,19 +263,19 @@ config_section (IniFile    *ini,
 }
 
 static const char *
-getenv_nonempty (const char * const *environ,
+getenv_nonempty (const char * const *envp,
                  const char         *name)
 {
-  const char *value = g_environ_getenv ((char **) environ, name);
+  const char *value = g_environ_getenv ((char **) envp, name);
 
   return value != NULL && value[0] != '\0' ? value : NULL;
 }
 
 static char *
-expand_home (const char * const *environ,
+expand_home (const char * const *envp,
              const char         *path)
 {
-  const char *home = getenv_nonempty (environ, "HOME");
+  const char *home = getenv_nonempty (envp, "HOME");
 
   if (home == NULL)
     home = g_get_home_dir ();
@@ -357,7 +358,7 @@ mt_aws_region_is_valid (const char *region)
 }
 
 MtAwsSettings *
-mt_aws_settings_load (const char * const  *environ,
+mt_aws_settings_load (const char * const  *envp,
                       GError             **error)
 {
   g_auto(GStrv) own_environ = NULL;
@@ -367,30 +368,33 @@ mt_aws_settings_load (const char * const  *environ,
   g_autofree char *credentials_path = NULL;
   g_autofree char *config_path = NULL;
   GHashTable *section;
+  g_autofree char *profile_shown = NULL;
   const char *named_credentials, *named_config, *value;
   gboolean profile_named;
 
-  if (environ == NULL)
-    environ = (const char * const *) (own_environ = g_get_environ ());
+  if (envp == NULL)
+    envp = (const char * const *) (own_environ = g_get_environ ());
 
-  value = getenv_nonempty (environ, "AWS_PROFILE");
+  value = getenv_nonempty (envp, "AWS_PROFILE");
   profile_named = value != NULL;
   settings->profile = g_strdup (value != NULL ? value : "default");
+  /* The profile as messages name it: the variable may hold any bytes. */
+  profile_shown = mt_text_quote (settings->profile, -1, MT_TEXT_QUOTE_MAX);
 
-  named_credentials = getenv_nonempty (environ, "AWS_SHARED_CREDENTIALS_FILE");
-  credentials_path = expand_home (environ, named_credentials ? named_credentials : "~/.aws/credentials");
-  named_config = getenv_nonempty (environ, "AWS_CONFIG_FILE");
-  config_path = expand_home (environ, named_config ? named_config : "~/.aws/config");
+  named_credentials = getenv_nonempty (envp, "AWS_SHARED_CREDENTIALS_FILE");
+  credentials_path = expand_home (envp, named_credentials ? named_credentials : "~/.aws/credentials");
+  named_config = getenv_nonempty (envp, "AWS_CONFIG_FILE");
+  config_path = expand_home (envp, named_config ? named_config : "~/.aws/config");
 
   /* Credentials: the environment, then the profile in either file. */
   {
-    const char *key_id = getenv_nonempty (environ, "AWS_ACCESS_KEY_ID");
-    const char *secret = getenv_nonempty (environ, "AWS_SECRET_ACCESS_KEY");
+    const char *key_id = getenv_nonempty (envp, "AWS_ACCESS_KEY_ID");
+    const char *secret = getenv_nonempty (envp, "AWS_SECRET_ACCESS_KEY");
 
     if (key_id != NULL || secret != NULL)
       {
         settings->credentials = credentials_from (key_id, secret,
-                                                  getenv_nonempty (environ, "AWS_SESSION_TOKEN"),
+                                                  getenv_nonempty (envp, "AWS_SESSION_TOKEN"),
                                                   _("the environment"),
                                                   "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", error);
         if (settings->credentials == NULL)
@@ -416,7 +420,7 @@ mt_aws_settings_load (const char * const  *environ,
       if (section != NULL && (g_hash_table_contains (section, "aws_access_key_id") ||
                               g_hash_table_contains (section, "aws_secret_access_key")))
         {
-          g_autofree char *where = g_strdup_printf (_("profile “%s” in %s"), settings->profile,
+          g_autofree char *where = g_strdup_printf (_("profile “%s” in %s"), profile_shown,
                                                     section == from_credentials ? credentials_path : config_path);
 
           settings->credentials = credentials_from (g_hash_table_lookup (section, "aws_access_key_id"),
@@ -430,7 +434,7 @@ mt_aws_settings_load (const char * const  *environ,
         {
           g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_PROFILE_NOT_FOUND,
                        _("AWS_PROFILE is “%s”, but neither %s nor %s has that profile. Fix AWS_PROFILE or add the profile."),
-                       settings->profile, credentials_path, config_path);
+                       profile_shown, credentials_path, config_path);
           return NULL;
         }
       else
@@ -438,20 +442,20 @@ mt_aws_settings_load (const char * const  *environ,
           g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_NO_CREDENTIALS,
                        _("No AWS credentials. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
                          "(and AWS_SESSION_TOKEN for temporary keys), or add them to profile “%s” in %s."),
-                       settings->profile, credentials_path);
+                       profile_shown, credentials_path);
           return NULL;
         }
     }
 
   /* Region: the environment, then the profile, then us-east-1 (S3 answers
    * with the bucket's real region, and the client follows it). */
-  if ((value = getenv_nonempty (environ, "AWS_REGION")) != NULL)
+  if ((value = getenv_nonempty (envp, "AWS_REGION")) != NULL)
     settings->region_source = g_strdup ("AWS_REGION");
-  else if ((value = getenv_nonempty (environ, "AWS_DEFAULT_REGION")) != NULL)
+  else if ((value = getenv_nonempty (envp, "AWS_DEFAULT_REGION")) != NULL)
     settings->region_source = g_strdup ("AWS_DEFAULT_REGION");
   else if ((section = config_section (config_file, settings->profile)) != NULL &&
            (value = g_hash_table_lookup (section, "region")) != NULL && value[0] != '\0')
-    settings->region_source = g_strdup_printf (_("profile “%s” in %s"), settings->profile, config_path);
+    settings->region_source = g_strdup_printf (_("profile “%s” in %s"), profile_shown, config_path);
   else
     {
       value = "us-east-1";
@@ -460,9 +464,13 @@ mt_aws_settings_load (const char * const  *environ,
   if (!mt_aws_region_is_valid (value))
     {
       if (could_be_region (value))
-        g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
-                     _("“%s” (from %s) is not an AWS region. Use a name such as ap-southeast-1."),
-                     value, settings->region_source);
+        {
+          g_autofree char *quoted = mt_text_quote (value, -1, MT_TEXT_QUOTE_MAX);
+
+          g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
+                       _("“%s” (from %s) is not an AWS region. Use a name such as ap-southeast-1."),
+                       quoted, settings->region_source);
+        }
       else
         g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
                      _("The region from %s is not an AWS region. Use a name such as ap-southeast-1."),
@@ -471,9 +479,9 @@ mt_aws_settings_load (const char * const  *environ,
     }
   settings->region = g_strdup (value);
 
-  if ((value = getenv_nonempty (environ, "AWS_ENDPOINT_URL_S3")) != NULL)
+  if ((value = getenv_nonempty (envp, "AWS_ENDPOINT_URL_S3")) != NULL)
     settings->endpoint_source = g_strdup ("AWS_ENDPOINT_URL_S3");
-  else if ((value = getenv_nonempty (environ, "AWS_ENDPOINT_URL")) != NULL)
+  else if ((value = getenv_nonempty (envp, "AWS_ENDPOINT_URL")) != NULL)
     settings->endpoint_source = g_strdup ("AWS_ENDPOINT_URL");
   if (value != NULL)
     {
@@ -533,16 +541,20 @@ mt_s3_endpoint_new (const char  *endpoint_url,
 
   if (!bucket_is_valid (bucket))
     {
+      g_autofree char *quoted = mt_text_quote (bucket, -1, MT_TEXT_QUOTE_MAX);
+
       g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
                    _("“%s” is not an S3 bucket name: use 3 to 63 lower-case letters, digits, dots and dashes, starting and ending with a letter or digit."),
-                   bucket != NULL ? bucket : "");
+                   quoted);
       return NULL;
     }
   if (!mt_aws_region_is_valid (region))
     {
+      g_autofree char *quoted = mt_text_quote (region, -1, MT_TEXT_QUOTE_MAX);
+
       g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
                    _("“%s” is not an AWS region. Use a name such as ap-southeast-1."),
-                   region != NULL ? region : "");
+                   quoted);
       return NULL;
     }
 
@@ -579,9 +591,13 @@ mt_s3_endpoint_new (const char  *endpoint_url,
         /* Never say back a URL that may have a key in it: in its user
          * part, its query or its fragment. */
         if (strpbrk (endpoint_url, "@?#") == NULL)
-          g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
-                       _("“%s” is not an endpoint URL. Write it as https://host[:port][/path]."),
-                       endpoint_url);
+          {
+            g_autofree char *quoted = mt_text_quote (endpoint_url, -1, MT_TEXT_QUOTE_MAX);
+
+            g_set_error (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
+                         _("“%s” is not an endpoint URL. Write it as https://host[:port][/path]."),
+                         quoted);
+          }
         else
           g_set_error_literal (error, MT_AWS_ERROR, MT_AWS_ERROR_INVALID,
                                _("The endpoint URL is not one Mealtrace can use: keys belong in the AWS credentials, "

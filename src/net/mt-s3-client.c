@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "mt-http.h"
-#include "mt-s3-client.h"
+#include "mt-s3-client-private.h"
 #include "mt-s3-xml.h"
 #include "mt-sigv4.h"
 #include "mt-time.h"
@@ -425,6 +425,20 @@ s3_error (MtS3Client *self,
                         _("S3 refused the request: %s (%s, HTTP %u)."), message,
                         code[0] != '\0' ? shown : "no code", status);
   }
+}
+
+GError *
+mt_s3_client_error_for_answer (MtS3Client *self,
+                               guint       status,
+                               GBytes     *body)
+{
+  MtS3ErrorDoc doc;
+  GError *error;
+
+  mt_s3_error_doc_parse (body, &doc);
+  error = s3_error (self, status, &doc);
+  mt_s3_error_doc_clear (&doc);
+  return error;
 }
 
 static void

@@ -8,6 +8,7 @@
 #include "mt-s3-client.h"
 #include "mt-s3-xml.h"
 #include "mt-sigv4.h"
+#include "mt-text.h"
 #include "mt-time.h"
 
 /* What the error document's parser works in. */
@@ -172,16 +173,24 @@ page_end (GMarkupParseContext *context,
       else if (strcmp (element, "LastModified") == 0)
         {
           if (!mt_time_parse_iso8601 (text, NULL, &object->last_modified, NULL))
-            g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                         "LastModified “%.40s” is not a time", text);
+            {
+              g_autofree char *quoted = mt_text_quote (text, -1, 40);
+
+              g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                           "LastModified “%s” is not a time", quoted);
+            }
         }
       else if (strcmp (element, "Size") == 0)
         {
           guint64 size;
 
           if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT64, &size, NULL))
-            g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                         "Size “%.40s” is not a number", text);
+            {
+              g_autofree char *quoted = mt_text_quote (text, -1, 40);
+
+              g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                           "Size “%s” is not a number", quoted);
+            }
           else
             object->size = (gint64) size;
         }
@@ -255,9 +264,12 @@ mt_s3_listing_page_parse (GBytes          *body,
   g_clear_pointer (&parser.current, mt_s3_object_free);
   if (!ok)
     {
+      /* GMarkup's messages quote the document, whatever its bytes. */
+      g_autofree char *why = local_error != NULL ? mt_text_quote (local_error->message, -1, 200) : NULL;
+
       g_set_error (error, MT_S3_ERROR, MT_S3_ERROR_MALFORMED,
                    _("S3 sent a page that cannot be read (%s). Check the endpoint."),
-                   local_error != NULL ? local_error->message : _("no listing in it"));
+                   why != NULL ? why : _("no listing in it"));
       mt_s3_listing_page_clear (page);
       return FALSE;
     }
@@ -268,6 +280,18 @@ mt_s3_listing_page_parse (GBytes          *body,
       MtS3Object *object = g_ptr_array_index (page->objects, i);
       char *decoded = form_decode (object->key);
 
+      /* S3's keys are UTF-8; bytes that are not come from a broken server,
+       * and would name no object that could be asked for again. */
+      if (!g_utf8_validate (decoded, -1, NULL))
+        {
+          g_autofree char *quoted = mt_text_quote (object->key, -1, 200);
+
+          g_set_error (error, MT_S3_ERROR, MT_S3_ERROR_MALFORMED,
+                       _("S3 sent a key that is not UTF-8 once decoded (“%s”). Check the endpoint."), quoted);
+          g_free (decoded);
+          mt_s3_listing_page_clear (page);
+          return FALSE;
+        }
       g_free (object->key);
       object->key = decoded;
     }

@@ -46,7 +46,8 @@ mt_sigv4_request_new (const char *method,
   g_return_val_if_fail (method != NULL, NULL);
 
   request->method = g_ascii_strup (method, -1);
-  request->path = g_strdup (path != NULL && path[0] != '\0' ? path : "/");
+  /* A request line's path starts at the root, whatever the caller wrote. */
+  request->path = path != NULL && path[0] == '/' ? g_strdup (path) : g_strconcat ("/", path, NULL);
   request->query = g_strdup (query != NULL ? query : "");
   request->headers = g_array_new (FALSE, FALSE, sizeof (Header));
   g_array_set_clear_func (request->headers, header_clear);
@@ -325,7 +326,8 @@ canonical_path (const MtSigv4Request *request,
        * only bytes that cannot go on a request line unescaped are escaped. */
       for (const char *p = request->path; *p != '\0'; p++)
         {
-          if (*p == '%')
+          /* An escape stays; a `%` that starts none is a byte like any. */
+          if (*p == '%' && g_ascii_isxdigit (p[1]) && g_ascii_isxdigit (p[2]))
             g_string_append_c (out, '%');
           else
             mt_sigv4_uri_encode (out, p, 1, TRUE);

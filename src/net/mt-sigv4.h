@@ -42,7 +42,8 @@ typedef struct {
 typedef struct _MtSigv4Request MtSigv4Request;
 
 /* @path and @query as on the request line: the path percent-encoded (raw
- * bytes are encoded for the signature too), the query without its `?`
+ * bytes are encoded for the signature too; a `/` is put before one that
+ * does not start with it), the query without its `?`
  * (%NULL or "" for none). */
 MtSigv4Request *mt_sigv4_request_new              (const char           *method,
                                                    const char           *path,
