@@ -675,6 +675,7 @@ static const Crafted crafted_broken[] = {
   /* Fewer pixels, but 600 MB of coefficients that libjpeg would hold
    * however small the preview. */
   { "bomb-progressive.jpg", MT_PREVIEW_ERROR_TOO_LARGE, "at 10000 × 10000 pixels it would take more than the 512 MB" },
+  { "bomb-scans.jpg", MT_PREVIEW_ERROR_TOO_LARGE, "at 10000 × 10000 pixels it would take more than the 512 MB" },
   { "bomb.gif", MT_PREVIEW_ERROR_TOO_LARGE, "at 65535 × 65535 pixels" },
   /* A small screen: the frame on it is what is large. */
   { "bomb-frame.gif", MT_PREVIEW_ERROR_TOO_LARGE, "at 20000 × 20000 pixels" },

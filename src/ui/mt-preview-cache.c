@@ -370,10 +370,9 @@ is_jpeg_progressive (guint8 marker)
   return marker == 0xC2 || marker == 0xC6 || marker == 0xCA || marker == 0xCE;
 }
 
-/* libjpeg decodes a progressive JPEG into a buffer of every component's
- * DCT coefficients (64 of 2 bytes an 8 × 8 block) before it scales a
- * row: for a full-resolution colour image, 6 bytes a pixel. @frame is the
- * frame header's body. */
+/* The bytes of every component's DCT coefficients (64 of 2 bytes an 8 × 8
+ * block): for a full-resolution colour image, 6 bytes a pixel. @frame is
+ * the frame header's body. */
 static guint64
 jpeg_coefficient_bytes (const guint8 *frame,
                         gsize         length,
@@ -406,13 +405,18 @@ jpeg_coefficient_bytes (const guint8 *frame,
 
 /* Follows the marker segments to the first scan as libjpeg does (bytes
  * between segments skipped, the first frame header the one that counts),
- * then looks for the end of the image. */
+ * then looks for the end of the image. A progressive JPEG, or one whose
+ * first scan leaves out a component, libjpeg decodes into a buffer of all
+ * the coefficients before it scales a row: those bytes count too. */
 static void
 sniff_jpeg (const guint8 *data,
             gsize         length,
             Sniff        *sniff)
 {
   gboolean have_frame = FALSE;
+  gboolean progressive = FALSE;
+  guint components = 0;
+  guint64 coefficients = 0;
   gsize pos = 2;
 
   sniff->format = FORMAT_JPEG;
@@ -446,9 +450,12 @@ sniff_jpeg (const guint8 *data,
 
           have_frame = TRUE;
           declare (sniff, width, height);
-          if (is_jpeg_progressive (marker))
-            sniff->buffer_bytes = jpeg_coefficient_bytes (data + pos + 2, segment - 2, width, height);
+          progressive = is_jpeg_progressive (marker);
+          components = segment >= 8 ? data[pos + 7] : 0;
+          coefficients = jpeg_coefficient_bytes (data + pos + 2, segment - 2, width, height);
         }
+      if (marker == 0xDA && segment >= 3 && (progressive || data[pos + 2] < components))
+        sniff->buffer_bytes = coefficients;
       pos += segment;
       if (marker == 0xDA)
         {

@@ -97,6 +97,15 @@ progressive = (b"\xFF\xD8" + jpeg_segment(0xDB, b"\x00" + bytes([16] * 64))
                + jpeg_segment(0xDA, b"\x03\x01\x00\x02\x00\x03\x00\x00\x00\x00")
                + bytes(64) + b"\xFF\xD9")
 write("bomb-progressive.jpg", progressive)
+# The same for a baseline JPEG whose first scan holds one component of the
+# three: libjpeg keeps all the coefficients too.
+write("bomb-scans.jpg",
+      b"\xFF\xD8" + jpeg_segment(0xDB, b"\x00" + bytes([16] * 64))
+      + jpeg_segment(0xC0, struct.pack(">BHHB", 8, 10000, 10000, 3)
+                     + b"\x01\x11\x00\x02\x11\x00\x03\x11\x00")
+      + jpeg_segment(0xC4, b"\x00" + bytes([1] + [0] * 15) + bytes([0]))
+      + jpeg_segment(0xC4, b"\x10" + bytes([1] + [0] * 15) + bytes([0]))
+      + jpeg_segment(0xDA, b"\x01\x01\x00\x00\x3F\x00") + bytes(64) + b"\xFF\xD9")
 # A scan with no frame header before it.
 write("no-frame.jpg", jpeg(16, 8, sof=False))
 # Cut in the middle of the scan.
