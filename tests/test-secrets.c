@@ -26,6 +26,7 @@
 #include "mt-demo.h"
 #include "mt-fake-langfuse.h"
 #include "mt-fake-s3.h"
+#include "mt-test-files.h"
 
 /* The canaries. The key id and the public key count as secrets too: they
  * may appear only where a presigned URL needs the key id. */
@@ -404,30 +405,12 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
   g_clear_object (&f->langfuse);
   g_clear_object (&f->s3);
-  remove_tree (f->dir);
+  mt_test_remove_tree (f->dir);
   g_free (f->dir);
   g_strfreev (f->env);
   g_hash_table_unref (f->inputs);
@@ -939,10 +922,13 @@ test_s3_rejected (Fixture       *f,
     }
 }
 
-/* S3's faults, on every request: each after its retries where S3 may be
- * asked again. */
+/* S3's faults, each after its retries where S3 may be asked again: on
+ * every request, or (@one_user) on ana's own listing, once the walk of the
+ * whole prefix has failed. Answers that ask to wait (SlowDown, 429) take
+ * the second way: on every request they keep a run waiting half a minute. */
 typedef struct {
   MtFakeS3Fault fault;
+  gboolean one_user;
   int status;
   const char *said;
 } S3Case;
@@ -954,11 +940,21 @@ test_s3_fault (Fixture       *f,
   const S3Case *c = data;
   Outcome o;
 
-  mt_fake_s3_add_fault (f->s3, c->fault, 1000, NULL);
+  if (c->one_user)
+    {
+      /* The walk's five attempts are the first five requests. */
+      mt_fake_s3_add_fault (f->s3, MT_FAKE_S3_FAULT_INTERNAL_ERROR, 5, "meal-images/");
+      mt_fake_s3_add_fault (f->s3, c->fault, 1000, "meal-images/ana/");
+    }
+  else
+    mt_fake_s3_add_fault (f->s3, c->fault, 1000, NULL);
   o = run (f);
   assert_outcome (&o, c->status, c->said);
+  /* Written all the same: with chi's photo alone when ana's failed. */
   if (c->status == 1)
-    assert_exports (&o, 0);
+    assert_exports (&o, c->one_user ? 1 : 0);
+  if (c->one_user)
+    g_assert_nonnull (strstr (o.out, "User ana could not be read completely."));
   outcome_clear (&o);
 }
 
@@ -1245,13 +1241,13 @@ main (int   argc,
       char *argv[])
 {
   static const S3Case s3_cases[] = {
-    { MT_FAKE_S3_FAULT_EXPIRED_TOKEN, 3, "ExpiredToken" },
-    { MT_FAKE_S3_FAULT_ACCESS_DENIED, 3, "AccessDenied" },
-    { MT_FAKE_S3_FAULT_INTERNAL_ERROR, 1, "InternalError" },
-    { MT_FAKE_S3_FAULT_SLOW_DOWN, 1, "SlowDown" },
-    { MT_FAKE_S3_FAULT_THROTTLED, 1, "429" },
-    { MT_FAKE_S3_FAULT_RESET, 1, NULL },
-    { MT_FAKE_S3_FAULT_TRUNCATED, 1, NULL },
+    { MT_FAKE_S3_FAULT_EXPIRED_TOKEN, FALSE, 3, "ExpiredToken" },
+    { MT_FAKE_S3_FAULT_ACCESS_DENIED, FALSE, 3, "AccessDenied" },
+    { MT_FAKE_S3_FAULT_INTERNAL_ERROR, FALSE, 1, "InternalError" },
+    { MT_FAKE_S3_FAULT_SLOW_DOWN, TRUE, 1, "SlowDown" },
+    { MT_FAKE_S3_FAULT_THROTTLED, TRUE, 1, "429" },
+    { MT_FAKE_S3_FAULT_RESET, FALSE, 1, "Could not reach S3" },
+    { MT_FAKE_S3_FAULT_TRUNCATED, FALSE, 1, "cannot be read" },
   };
   static const char *s3_names[] = {
     "expired-token", "access-denied", "internal-error", "slow-down", "throttled", "reset", "truncated",
