@@ -8,6 +8,7 @@
 #include "mt-image.h"
 #include "mt-mapping-job.h"
 #include "mt-matcher.h"
+#include "mt-sigv4.h"
 #include "mt-time.h"
 #include "mt-trace.h"
 
@@ -825,6 +826,7 @@ presign_in_thread (GTask        *task,
   for (guint i = 0; i < part->images->len; i++)
     part->urls[i] = mt_s3_client_presign_get (part->s3, mt_image_get_key (g_ptr_array_index (part->images, i)),
                                               part->lifetime, part->time, NULL);
+  mt_sigv4_thread_done ();
   g_task_return_boolean (task, TRUE);
 }
 

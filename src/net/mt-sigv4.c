@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -677,4 +678,10 @@ mt_sigv4_presign (const MtSigv4Request     *request,
     add_param (result->query, "X-Amz-Security-Token", token);
   add_param (result->query, "X-Amz-Signature", result->signature);
   return g_steal_pointer (&result);
+}
+
+void
+mt_sigv4_thread_done (void)
+{
+  OPENSSL_thread_stop ();
 }

@@ -81,6 +81,12 @@ MtSigv4Result  *mt_sigv4_presign                  (const MtSigv4Request     *req
                                                    GError                  **error);
 void            mt_sigv4_result_free              (MtSigv4Result            *result);
 
+/* Signing may run in a worker thread, where OpenSSL keeps state of its
+ * own; such a thread calls this once it is done signing, to free it. A
+ * pool thread that ended only after OpenSSL's cleanup at exit would leave
+ * that state behind. */
+void            mt_sigv4_thread_done              (void);
+
 /* Percent-encodes every byte but A–Z a–z 0–9 - _ . ~ (and / when
  * @keep_slash), with upper-case hex, as AWS requires. */
 void            mt_sigv4_uri_encode               (GString              *out,
