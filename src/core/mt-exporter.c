@@ -1028,6 +1028,9 @@ mt_exporter_write_file_async (MtExporter          *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mt_exporter_write_file_async);
+  /* The answer is what the worker did: cancelled after the rename, the
+   * file is in place, and said to be written. */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, wd, write_data_free);
   g_task_run_in_thread (task, write_in_thread);
 }

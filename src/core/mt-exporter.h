@@ -58,7 +58,8 @@ gboolean    mt_exporter_write_file            (MtExporter     *self,
                                                GCancellable   *cancellable,
                                                GError        **error);
 
-/* The same in a worker thread. @result must not change until it finishes. */
+/* The same in a worker thread. @result must not change until it finishes.
+ * Cancelled once the file is in place, it answers that it was written. */
 void        mt_exporter_write_file_async      (MtExporter         *self,
                                                MtMatchResult      *result,
                                                MtExportFormat      format,
