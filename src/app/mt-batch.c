@@ -321,6 +321,12 @@ on_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+on_late_signal (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 on_job_done (GObject      *source,
              GAsyncResult *result,
@@ -747,6 +753,11 @@ mt_batch_run (int    argc,
         status = MT_BATCH_EXIT_OK;
     }
 
+  /* The outcome is settled: a signal from now on changes nothing. Nor may
+   * it end the process half-way through its cleanup, by the default action
+   * that removing the last source for it would give back. */
+  g_unix_signal_add (SIGINT, on_late_signal, NULL);
+  g_unix_signal_add (SIGTERM, on_late_signal, NULL);
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_clear_object (&batch.result);
