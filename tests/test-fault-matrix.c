@@ -7,9 +7,10 @@
  * and checks how it ended: status 0 with exports equal to the reference's;
  * or status 1 with a message that says what happened and exports that are
  * whole, mark the affected users incomplete and hold, for every other user,
- * what the reference holds; or status 3 (credentials refused) or 130
- * (interrupted) with nothing half-written. Never a signal, a run past its
- * deadline, a silently smaller result or a temporary file left behind.
+ * what the reference holds; or status 3 (credentials or settings refused)
+ * or 130 (interrupted) with nothing half-written. Never a signal, a run
+ * past its deadline, a silently smaller result or a temporary file left
+ * behind.
  */
 
 #include <gio/gio.h>
@@ -406,8 +407,8 @@ environment (World *w, const Case *c)
     if (g_getenv (passed[i]) != NULL)
       env = g_environ_setenv (env, passed[i], g_getenv (passed[i]), TRUE);
   /* The binary runs no server, whose leaks inside libsoup the suppressions
-   * match by full stacks: its own stacks are taken the fast way, or the
-   * sanitizer build takes ten times as long. */
+   * match by full stacks: its own stacks are taken the fast way, or each
+   * of its runs takes about four times as long in the sanitizer build. */
   if (g_getenv ("ASAN_OPTIONS") != NULL)
     {
       g_autofree char *options = g_strconcat (g_getenv ("ASAN_OPTIONS"), ":fast_unwind_on_malloc=1", NULL);
