@@ -9,7 +9,8 @@ MT_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config gettext
 # And to run its tests: python3 is the oracle of the JSON layout test,
 # python3-botocore (AWS's own signer) that of the SigV4 one.
 # The window's tests run in a real X display (Xvfb) with a session bus.
-MT_TEST_PACKAGES="python3 python3-botocore xvfb xauth dbus-daemon"
+# valgrind: the core, net and app tests run again under its memcheck.
+MT_TEST_PACKAGES="python3 python3-botocore xvfb xauth dbus-daemon valgrind"
 # And to fuzz (build-aux/fuzz): clang with libFuzzer and the sanitizers'
 # runtimes.
 MT_FUZZ_PACKAGES="clang libclang-rt-14-dev"
