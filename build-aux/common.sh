@@ -1,11 +1,13 @@
 # build-aux/common.sh — what build-aux/run and build-aux/test share.
 # Sourced, not run.
 
-# Debian 12 packages Mealtrace needs to build and run.
+# Debian 12 packages Mealtrace needs to build and run (webp-pixbuf-loader:
+# previews of WebP photos).
 MT_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config gettext
   libglib2.0-dev libglib2.0-dev-bin libjson-glib-dev libsoup-3.0-dev libssl-dev
   libcairo2-dev libgdk-pixbuf-2.0-dev libgtk-4-dev libgtk-4-bin
-  adwaita-icon-theme librsvg2-common desktop-file-utils appstream"
+  adwaita-icon-theme librsvg2-common desktop-file-utils appstream
+  webp-pixbuf-loader"
 # And to run its tests: python3 is the oracle of the JSON layout test,
 # python3-botocore (AWS's own signer) that of the SigV4 one.
 # The window's tests run in a real X display (Xvfb) with a session bus.
