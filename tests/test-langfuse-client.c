@@ -8,6 +8,7 @@
 #include "mt-fake-langfuse.h"
 #include "mt-langfuse-client.h"
 #include "mt-trace.h"
+#include "mt-test-scale.h"
 
 #define PUBLIC_KEY "pk-lf-1234abcd-fake"
 #define SECRET_KEY "sk-lf-9876zyxw-fake-secret"
@@ -744,9 +745,10 @@ test_generations_agree (Fixture *f, gconstpointer data)
   assert_same_traces (v1, v2);
 
   /* Sliced, the same again, with no page read twice; answers take a
-   * while, as over a network, so that walks overlap. */
+   * while, as over a network, so that walks overlap (longer under a slower
+   * runner, which reads each page more slowly). */
   mt_loopback_langfuse_reset_counters (f->fake);
-  mt_loopback_langfuse_set_latency_ms (f->fake, 20);
+  mt_loopback_langfuse_set_latency_ms (f->fake, 20 * mt_test_time_scale ());
   g_clear_object (&f->client);
   f->client = client_new (f, SECRET_KEY);
   sliced = fetch (f, MT_LANGFUSE_API_V2, NULL, &error);
@@ -1303,11 +1305,12 @@ test_cancel (Fixture *f, gconstpointer data)
   g_autoptr(GPtrArray) traces = NULL;
   g_autoptr(GError) error = NULL;
   Cancel cancel = { cancellable, f->fake, 0, 0 };
+  guint scale = mt_test_time_scale ();
   gint64 done, later;
 
   populate (f, 3000, 41);
   /* Answers take long: a request that went on would be seen. */
-  mt_loopback_langfuse_set_latency_ms (f->fake, 400);
+  mt_loopback_langfuse_set_latency_ms (f->fake, 400 * scale);
   g_signal_connect (f->client, "notify::pages", G_CALLBACK (on_pages), &cancel);
   traces = fetch_full (f, f->client, FROM, TO, api, cancellable, NULL, &error);
   done = g_get_monotonic_time ();
@@ -1315,12 +1318,12 @@ test_cancel (Fixture *f, gconstpointer data)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (cancel.cancelled_at, >, 0);
   /* Before the answers on the wire (400 ms) could have come. */
-  g_assert_cmpint (done - cancel.cancelled_at, <, 350 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint (done - cancel.cancelled_at, <, 350 * scale * G_TIME_SPAN_MILLISECOND);
   g_clear_error (&error);
 
   /* Nothing goes on: no request is sent after, and the server sees no
    * more than was sent before. */
-  later = g_get_monotonic_time () + 600 * G_TIME_SPAN_MILLISECOND;
+  later = g_get_monotonic_time () + 600 * scale * G_TIME_SPAN_MILLISECOND;
   while (g_get_monotonic_time () < later)
     g_main_context_iteration (NULL, FALSE);
   g_assert_cmpuint (mt_langfuse_client_get_requests (f->client), ==, cancel.sent_then);
