@@ -8,6 +8,7 @@
 
 #include "mt-loopback-langfuse.h"
 #include "mt-fake-s3.h"
+#include "mt-test-files.h"
 #include "mt-test-scale.h"
 
 #define PUBLIC_KEY "pk-lf-batch"
@@ -36,24 +37,6 @@ outcome_clear (Outcome *o)
 {
   g_free (o->out);
   g_free (o->err);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 static void
@@ -132,7 +115,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_object_unref (f->langfuse);
   g_object_unref (f->s3);
-  remove_tree (f->dir);
+  mt_test_remove_tree (f->dir);
   g_free (f->dir);
   while (g_main_context_iteration (NULL, FALSE))
     ;
@@ -269,40 +252,13 @@ read_file (Fixture *f, const char *name)
   return contents;
 }
 
-/* What changes from run to run: the servers' ports, the moment of the
- * export, the presigned URLs' signatures and dates, the API used. */
-static char *
-normalise (const char *text)
-{
-  const struct {
-    const char *pattern;
-    const char *replacement;
-  } rules[] = {
-    { "127\\.0\\.0\\.1:[0-9]+", "127.0.0.1:PORT" },
-    { "\"export_timestamp\": \"[^\"]*\"", "\"export_timestamp\": \"EXPORT_TIME\"" },
-    { "X-Amz-Date=[0-9TZ]+", "X-Amz-Date=DATE" },
-    { "%2F[0-9]{8}%2F", "%2FDAY%2F" },
-    { "X-Amz-Signature=[0-9a-f]{64}", "X-Amz-Signature=SIGNATURE" },
-    { "\"langfuse_api\": \"v[12]\"", "\"langfuse_api\": \"API\"" },
-  };
-  char *result = g_strdup (text);
-
-  for (guint i = 0; i < G_N_ELEMENTS (rules); i++)
-    {
-      g_autoptr(GRegex) regex = g_regex_new (rules[i].pattern, 0, 0, NULL);
-      char *next = g_regex_replace_literal (regex, result, -1, 0, rules[i].replacement, 0, NULL);
-
-      g_free (result);
-      result = next;
-    }
-  return result;
-}
-
 static void
 assert_golden (const char *actual, const char *golden_name)
 {
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "golden", golden_name, NULL);
-  g_autofree char *normal = normalise (actual);
+  /* The API generation used changes too. */
+  g_autofree char *normal = mt_test_normalise_export (actual, "\"langfuse_api\": \"v[12]\"",
+                                                      "\"langfuse_api\": \"API\"", NULL);
   g_autofree char *expected = NULL;
   g_autoptr(GError) error = NULL;
 

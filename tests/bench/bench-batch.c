@@ -45,6 +45,7 @@
 
 #include "mt-bench-data.h"
 #include "mt-bench-run.h"
+#include "mt-test-files.h"
 #include "mt-core.h"
 #include "mt-langfuse-client.h"
 #include "mt-s3-client.h"
@@ -391,7 +392,7 @@ main (int argc, char *argv[])
   run_scale (&b, MT_BENCH_LARGE, FALSE);
   run_scale (&b, MT_BENCH_LARGE, TRUE);
 
-  mt_bench_remove_tree (b.dir);
+  mt_test_remove_tree (b.dir);
   g_free (b.dir);
 
   met = b.worst_ratio_20ms <= 1.5 && b.large_cpu_20ms <= 2000 && b.large_rss_20ms <= 300;

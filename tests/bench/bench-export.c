@@ -19,6 +19,7 @@
 
 #include "mt-bench-data.h"
 #include "mt-bench-run.h"
+#include "mt-test-files.h"
 #include "mt-core.h"
 
 #define ROUNDS 3
@@ -266,6 +267,6 @@ main (int argc, char *argv[])
   g_object_unref (result);
   g_hash_table_unref (sink.traces);
   g_hash_table_unref (sink.users);
-  mt_bench_remove_tree (dir);
+  mt_test_remove_tree (dir);
   return 0;
 }

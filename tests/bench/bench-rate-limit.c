@@ -18,6 +18,7 @@
 
 #include "mt-bench-data.h"
 #include "mt-bench-run.h"
+#include "mt-test-files.h"
 #include "mt-fake-langfuse.h"
 #include "mt-fake-s3.h"
 
@@ -80,6 +81,6 @@ main (int argc, char *argv[])
   g_clear_object (&s3);
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  mt_bench_remove_tree (dir);
+  mt_test_remove_tree (dir);
   return 0;
 }

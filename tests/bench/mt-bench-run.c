@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -146,25 +145,6 @@ mt_bench_process_cpu_ms (void)
 {
   return cpu_ms (CLOCK_PROCESS_CPUTIME_ID);
 }
-
-void
-mt_bench_remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        mt_bench_remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 
 void
 mt_bench_run_batch (MtLoopbackLangfuse *langfuse,

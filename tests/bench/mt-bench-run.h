@@ -51,6 +51,4 @@ GAsyncResult *mt_bench_wait     (GAsyncResult      **slot);
 /* This process's CPU time so far, in ms: the servers'. */
 double  mt_bench_process_cpu_ms (void);
 
-void    mt_bench_remove_tree    (const char         *path);
-
 G_END_DECLS
