@@ -15,4 +15,12 @@ void mt_test_save_png (GtkWidget  *widget,
                        int         height,
                        const char *name);
 
+typedef gboolean (*MtTestCondition) (gconstpointer data);
+
+/* Turns the main context until @done holds for @data; %FALSE when it
+ * still does not after @timeout_ms. */
+gboolean mt_test_run_until (MtTestCondition  done,
+                            gconstpointer    data,
+                            guint            timeout_ms);
+
 G_END_DECLS

@@ -145,39 +145,25 @@ fixture_tear_down (Fixture *f, gconstpointer data)
     ;
 }
 
-/* Runs the main loop until @done holds, or 30 s have passed. */
 static gboolean
-run_until (gboolean (*done) (gpointer), gpointer data)
+previews_done (gconstpointer data)
 {
-  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  MtUserDetail *detail = (MtUserDetail *) data;
 
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-static gboolean
-previews_done (gpointer detail)
-{
   return mt_user_detail_get_n_previews_loaded (detail) + mt_user_detail_get_n_previews_broken (detail)
          == G_N_ELEMENTS (photos);
 }
 
 static gboolean
-laid_out (gpointer widget)
+laid_out (gconstpointer widget)
 {
-  return gtk_widget_get_width (widget) > 0;
+  return gtk_widget_get_width (GTK_WIDGET (widget)) > 0;
 }
 
 static gboolean
-viewer_done (gpointer viewer)
+viewer_done (gconstpointer viewer)
 {
-  return g_strcmp0 (mt_photo_viewer_get_state (viewer), "loading") != 0;
+  return g_strcmp0 (mt_photo_viewer_get_state ((MtPhotoViewer *) viewer), "loading") != 0;
 }
 
 /* Every widget under @widget, depth first, that @match picks. */
@@ -271,7 +257,7 @@ test_detail (Fixture *f, gconstpointer data)
   mt_user_detail_set_user (MT_USER_DETAIL (detail), mt_match_result_lookup_user (result, USER));
   gtk_window_present (GTK_WINDOW (window));
   g_assert_cmpuint (mt_user_detail_get_n_pair_cards (MT_USER_DETAIL (detail)), ==, G_N_ELEMENTS (photos));
-  g_assert_true (run_until (previews_done, detail));
+  g_assert_true (mt_test_run_until (previews_done, detail, 30000));
   g_assert_cmpuint (mt_user_detail_get_n_previews_loaded (MT_USER_DETAIL (detail)), ==, 1);
   g_assert_cmpuint (mt_user_detail_get_n_previews_broken (MT_USER_DETAIL (detail)), ==, G_N_ELEMENTS (photos) - 1);
 
@@ -299,7 +285,7 @@ test_detail (Fixture *f, gconstpointer data)
     }
   g_assert_cmpuint (broken, ==, G_N_ELEMENTS (photos) - 1);
 
-  g_assert_true (run_until (laid_out, window));
+  g_assert_true (mt_test_run_until (laid_out, window, 30000));
   mt_test_save_png (window, GTK_NATIVE (window), gtk_widget_get_width (window), gtk_widget_get_height (window),
                     "broken-photos");
   gtk_window_destroy (GTK_WINDOW (window));
@@ -319,7 +305,7 @@ test_viewer (Fixture *f, gconstpointer data)
       /* No focus, as in test_detail: the message is a selectable label. */
       gtk_widget_set_can_focus (gtk_window_get_child (GTK_WINDOW (viewer)), FALSE);
       gtk_window_present (GTK_WINDOW (viewer));
-      g_assert_true (run_until (viewer_done, viewer));
+      g_assert_true (mt_test_run_until (viewer_done, viewer, 30000));
       g_test_message ("%s: %s", photos[i].name, mt_photo_viewer_get_state (MT_PHOTO_VIEWER (viewer)));
       if (photos[i].domain == NULL)
         {

@@ -39,23 +39,6 @@ typedef struct {
   MtPreferencesWindow *dialog;
 } Fixture;
 
-typedef gboolean (*Condition) (gconstpointer data);
-
-static gboolean
-run_until (Condition done, gconstpointer data, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
 static gboolean
 laid_out (gconstpointer widget)
 {
@@ -138,7 +121,7 @@ open_dialog (Fixture *f)
   f->dialog = mt_preferences_window_new (f->parent, f->settings);
   g_object_ref (f->dialog);
   gtk_window_present (GTK_WINDOW (f->dialog));
-  run_until (laid_out, f->dialog, 5000);
+  mt_test_run_until (laid_out, f->dialog, 5000);
 }
 
 /* The dialog's widget named @name (controls are named by their key). */
@@ -538,7 +521,7 @@ test_escape_closes (Fixture *f, gconstpointer data)
   g_object_add_weak_pointer (weak, &weak);
   g_clear_object (&f->dialog);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (weak), "window.close", NULL));
-  g_assert_true (run_until (is_null, &weak, 5000));
+  g_assert_true (mt_test_run_until (is_null, &weak, 5000));
 }
 
 int
