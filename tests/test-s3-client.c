@@ -525,6 +525,57 @@ test_retries_then_success (Fixture *f, gconstpointer data)
     }
 }
 
+/* Several kept-alive connections that the server drops, one after the
+ * other.  libsoup sends a request again on its own when a connection it
+ * has used before fails ahead of the answer, and 3.2 mixes up its tries
+ * when that happens twice in a row (a lost read, or a crash).  The client
+ * lets libsoup do it once, on a new connection, and retries itself after
+ * that: with four idle connections and three resets, the first attempt
+ * meets a reset on a pooled connection and one on a new connection, the
+ * second attempt a reset on a pooled one, then an answer on a new one. */
+static void
+test_resets_on_pooled_connections (Fixture *f, gconstpointer data)
+{
+  GAsyncResult *results[4] = { NULL };
+  g_autoptr(GPtrArray) objects = NULL;
+  g_autoptr(GError) error = NULL;
+  guint before;
+
+  for (guint u = 0; u < G_N_ELEMENTS (results); u++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("meal-images/user-%u/", u);
+
+      put_many (f, prefix, 1 + u);
+    }
+  /* Four listings at once, slow enough to overlap, leave four idle
+   * connections in the pool. */
+  mt_s3_client_set_max_in_flight (f->client, G_N_ELEMENTS (results));
+  mt_loopback_s3_set_latency_ms (f->fake, 100);
+  for (guint u = 0; u < G_N_ELEMENTS (results); u++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("meal-images/user-%u/", u);
+
+      mt_s3_client_list_objects_async (f->client, prefix, NULL, on_done, &results[u]);
+    }
+  for (guint u = 0; u < G_N_ELEMENTS (results); u++)
+    {
+      g_autoptr(GPtrArray) warm = mt_s3_client_list_objects_finish (f->client, wait_for (&results[u]), &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (warm->len, ==, 1 + u);
+    }
+  g_assert_cmpuint (mt_s3_client_get_retries (f->client), ==, 0);
+  mt_loopback_s3_set_latency_ms (f->fake, 0);
+
+  before = mt_loopback_s3_get_requests (f->fake);
+  mt_fake_s3_add_fault (f->fake, MT_FAKE_S3_FAULT_RESET, 3, NULL);
+  objects = list (f->client, "meal-images/user-3/", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (objects->len, ==, 4);
+  g_assert_cmpuint (mt_loopback_s3_get_requests (f->fake) - before, ==, 4);
+  g_assert_cmpuint (mt_s3_client_get_retries (f->client), ==, 1);
+}
+
 /* A bucket that allows 20 requests a second, asked for 80 folders with 16
  * requests in flight: the client answers SlowDown with fewer requests at
  * once, and every listing comes back. */
@@ -942,6 +993,7 @@ main (int argc, char *argv[])
   ADD ("/s3/backoff", test_backoff);
   ADD ("/s3/retry-after", test_retry_after);
   ADD ("/s3/retries-then-success", test_retries_then_success);
+  ADD ("/s3/resets-on-pooled-connections", test_resets_on_pooled_connections);
   ADD ("/s3/retries-exhausted", test_retries_exhausted);
   ADD ("/s3/unreachable", test_unreachable);
   ADD ("/s3/cancel-mid-listing", test_cancel_mid_listing);

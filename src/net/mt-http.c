@@ -793,6 +793,23 @@ on_sent (GObject      *source,
   read_more (call);
 }
 
+/* libsoup 3.2 sends an idempotent request again on its own when a
+ * connection it had used before fails ahead of the answer's first byte.
+ * When that happens twice in a row (several pooled connections the server
+ * has dropped), the late completion of an earlier try's read is taken for
+ * the current one: the current read is lost and, when the answer is a
+ * success, libsoup crashes on a null pointer.  A try that
+ * libsoup restarts therefore goes out on a new connection, where a failure
+ * is not restarted but reaches Mealtrace, which retries it with its own
+ * backoff. */
+static void
+on_restarted (SoupMessage *message,
+              gpointer     data)
+{
+  g_debug ("a connection closed before its answer; the request goes again on a new one");
+  soup_message_add_flags (message, SOUP_MESSAGE_NEW_CONNECTION);
+}
+
 /* Sends one attempt; the call holds a place in flight. */
 static void
 send_attempt (Call *call)
@@ -805,6 +822,7 @@ send_attempt (Call *call)
   /* Redirects are for the handler to judge and follow, signed again:
    * libsoup would carry credentials to wherever they point. */
   soup_message_add_flags (call->message, SOUP_MESSAGE_NO_REDIRECT);
+  g_signal_connect (call->message, "restarted", G_CALLBACK (on_restarted), NULL);
 
   self->requests++;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REQUESTS]);
