@@ -406,15 +406,6 @@ environment (World *w, const Case *c)
   for (guint i = 0; passed[i] != NULL; i++)
     if (g_getenv (passed[i]) != NULL)
       env = g_environ_setenv (env, passed[i], g_getenv (passed[i]), TRUE);
-  /* The binary runs no server, whose leaks inside libsoup the suppressions
-   * match by full stacks: its own stacks are taken the fast way, or each
-   * of its runs takes about four times as long in the sanitizer build. */
-  if (g_getenv ("ASAN_OPTIONS") != NULL)
-    {
-      g_autofree char *options = g_strconcat (g_getenv ("ASAN_OPTIONS"), ":fast_unwind_on_malloc=1", NULL);
-
-      env = g_environ_setenv (env, "ASAN_OPTIONS", options, TRUE);
-    }
   env = g_environ_setenv (env, "LC_ALL", "C.UTF-8", TRUE);
   env = g_environ_setenv (env, "no_proxy", "127.0.0.1", TRUE);
   env = g_environ_setenv (env, "LANGFUSE_BASE_URL",

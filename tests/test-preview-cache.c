@@ -10,6 +10,7 @@
 #include <libsoup/soup.h>
 
 #include "mt-fake-s3.h"
+#include "mt-loopback-server.h"
 #include "mt-preview-cache.h"
 #include "mt-s3-client.h"
 
@@ -814,8 +815,7 @@ test_webp (Fixture *f, gconstpointer data)
  * not end until @limit bytes have gone: chunked with no length, or
  * announcing 4 GiB. It counts the body bytes it wrote to the socket. */
 typedef struct {
-  SoupServer *server;
-  char *endpoint;
+  MtLoopbackServer *server;
   gboolean announce_length;
   gsize limit;
   gsize appended;
@@ -877,18 +877,9 @@ stream_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GH
 static void
 stream_start (Stream *stream, gboolean announce_length, gsize limit)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSList) uris = NULL;
-
   stream->announce_length = announce_length;
   stream->limit = limit;
-  stream->server = soup_server_new ("server-header", "stream", NULL);
-  soup_server_add_handler (stream->server, NULL, stream_handler, stream, NULL);
-  soup_server_listen_local (stream->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (stream->server);
-  stream->endpoint = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
-  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+  stream->server = mt_loopback_server_new ("stream", stream_handler, stream);
 }
 
 static void
@@ -900,9 +891,7 @@ stream_stop (Stream *stream)
   while (stream->finished == 0 && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, FALSE);
   g_assert_cmpuint (stream->finished, ==, 1);
-  soup_server_disconnect (stream->server);
-  g_clear_object (&stream->server);
-  g_free (stream->endpoint);
+  g_clear_pointer (&stream->server, mt_loopback_server_free);
 }
 
 /* Loads a photo from a Stream server of four times the cap with a client
@@ -917,7 +906,7 @@ load_from_stream (Fixture *f, gboolean announce_length, gsize *sent)
   GError *error = NULL;
 
   stream_start (&stream, announce_length, 4 * MT_PREVIEW_CACHE_MAX_OBJECT_SIZE);
-  client = mt_s3_client_new (f->credentials, REGION, stream.endpoint, BUCKET, &error);
+  client = mt_s3_client_new (f->credentials, REGION, mt_loopback_server_get_url (stream.server), BUCKET, &error);
   g_assert_no_error (error);
   mt_s3_client_set_max_attempts (client, 1);
   mt_preview_cache_set_client (cache, client);

@@ -563,6 +563,7 @@ test_resets_on_pooled_connections (Fixture *f, gconstpointer data)
 
       g_assert_no_error (error);
       g_assert_cmpuint (warm->len, ==, 1 + u);
+      g_object_unref (results[u]);
     }
   g_assert_cmpuint (mt_s3_client_get_retries (f->client), ==, 0);
   mt_loopback_s3_set_latency_ms (f->fake, 0);

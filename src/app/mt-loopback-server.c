@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "mt-loopback-server.h"
@@ -18,6 +20,7 @@ typedef struct {
 struct _MtLoopbackServer
 {
   SoupServer *server;
+  GSocketService *service;  /* accepts the connections the server serves */
   char *url;
   MtLoopbackHooks hooks;
   gpointer hook_data;
@@ -38,31 +41,75 @@ delayed_free (Delayed *delayed)
   g_free (delayed);
 }
 
+static GSocket *
+listening_socket (GError **error)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocket) socket = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return NULL;
+  /* GLib's default backlog of 10 drops the connections a client opens at
+   * once beyond it, which then wait a second to try again, as no real
+   * service makes them wait. */
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, any_port, TRUE, error) || !g_socket_listen (socket, error))
+    return NULL;
+  return g_steal_pointer (&socket);
+}
+
+static gboolean
+on_incoming (GSocketService    *service,
+             GSocketConnection *connection,
+             GObject           *source,
+             gpointer           data)
+{
+  MtLoopbackServer *self = data;
+  g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (local == NULL || remote == NULL)
+    return TRUE;  /* the client is already gone */
+  /* Answers go out as they are written, as libsoup's own listener sends
+   * them. */
+  g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  if (!soup_server_accept_iostream (self->server, G_IO_STREAM (connection), local, remote, &error))
+    g_warning ("a loopback server cannot take a connection: %s", error->message);
+  return TRUE;
+}
+
 MtLoopbackServer *
 mt_loopback_server_new (const char         *server_header,
                         SoupServerCallback  callback,
                         gpointer            data)
 {
   MtLoopbackServer *self = g_new0 (MtLoopbackServer, 1);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
   g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocket) served = NULL;
+  g_autoptr(GSocket) unused = NULL;
   g_autoptr(GError) error = NULL;
 
   self->held = g_ptr_array_new_with_free_func (g_object_unref);
   self->server = soup_server_new ("server-header", server_header, NULL);
   soup_server_add_handler (self->server, NULL, callback, data, NULL);
-  /* A listening socket of its own: GLib's default backlog of 10 drops
-   * the connections a client opens at once beyond it, which then wait a
-   * second to try again, as no real service makes them wait. */
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  if (socket != NULL)
-    g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
-  if (socket == NULL || !g_socket_bind (socket, any_port, TRUE, &error) || !g_socket_listen (socket, &error) ||
-      !soup_server_listen_socket (self->server, socket, 0, &error) ||
-      (bound = g_socket_get_local_address (socket, &error)) == NULL)
+  /* The server's connections come through a GSocketService, not through
+   * libsoup's own listener: libsoup 3.2's listener never releases a socket
+   * it accepts (fixed in 3.4.0).  Yet 3.2 keeps a connection alive after
+   * an answer only while the server has a listener of its own, so it gets
+   * one on a port of its own that nobody is told. */
+  served = listening_socket (&error);
+  if (served != NULL)
+    unused = listening_socket (&error);
+  if (unused == NULL || !soup_server_listen_socket (self->server, unused, 0, &error) ||
+      (bound = g_socket_get_local_address (served, &error)) == NULL)
     g_error ("a loopback server cannot listen: %s", error->message);
+  self->service = g_socket_service_new ();
+  if (!g_socket_listener_add_socket (G_SOCKET_LISTENER (self->service), served, NULL, &error))
+    g_error ("a loopback server cannot listen: %s", error->message);
+  g_signal_connect (self->service, "incoming", G_CALLBACK (on_incoming), self);
   self->url = g_strdup_printf ("http://127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
   return self;
 }
@@ -70,6 +117,10 @@ mt_loopback_server_new (const char         *server_header,
 void
 mt_loopback_server_free (MtLoopbackServer *self)
 {
+  g_socket_service_stop (self->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+  g_signal_handlers_disconnect_by_data (self->service, self);
+  g_clear_object (&self->service);
   /* Answers still held back are dropped with the server. */
   g_list_free_full (self->delays, (GDestroyNotify) delayed_free);
   soup_server_disconnect (self->server);
