@@ -10,17 +10,18 @@ MT_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config gettext
   webp-pixbuf-loader"
 # And to run its tests: python3 is the oracle of the JSON layout test,
 # python3-botocore (AWS's own signer) that of the SigV4 one.
-# The window's tests run in a real X display (Xvfb) with a session bus.
+# The window's tests run each in a real X display (Xvfb) with a session bus
+# of its own (tests/with-display.sh).
 # valgrind: the core, net and app tests run again under its memcheck.
-MT_TEST_PACKAGES="python3 python3-botocore xvfb xauth dbus-daemon valgrind"
+MT_TEST_PACKAGES="python3 python3-botocore xvfb dbus-daemon valgrind"
 # And to fuzz (build-aux/fuzz): clang with libFuzzer and the sanitizers'
 # runtimes.
 MT_FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
 # Runs a command with a virtual display and a session bus of its own, as
-# the window's tests need.
+# the window's benchmark needs (the window's tests start their own).
 mt_with_display () {
-  dbus-run-session -- xvfb-run -a -s "-screen 0 1280x900x24" "$@"
+  "$(dirname "${BASH_SOURCE[0]}")/../tests/with-display.sh" "$@"
 }
 
 mt_log () {

@@ -225,7 +225,7 @@ main (int argc, char *argv[])
 
   if (!gtk_init_check ())
     {
-      g_printerr ("No display: bench-window needs one (run it under xvfb-run).\n");
+      g_printerr ("No display: bench-window needs one (run it under tests/with-display.sh).\n");
       return 77;
     }
   mt_loopback_s3_add_bucket (s3, BUCKET);
